@@ -1,1 +1,84 @@
-fn main() {}
+//! `git-access-host`: runs a Spin application (`spin.toml`) on wasmtime.
+
+use host::{runtime, server};
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Runs git-access (or any Spin HTTP application) on an embedded wasmtime host.
+#[derive(Parser)]
+#[command(name = "git-access-host", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application described by a Spin manifest.
+    Up(UpArgs),
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// The Spin manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Directory for state (`sqlite_key_value.db`) and the compiled-component cache.
+    #[arg(long, default_value = ".spin")]
+    state_dir: PathBuf,
+    /// Wall-clock budget of one component invocation, in seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Linear memory cap of one component instance, in MiB.
+    #[arg(long, default_value_t = 256)]
+    max_memory_mib: usize,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up(args) => {
+            init_logging(args.log_format);
+            let options = runtime::Options {
+                manifest: args.manifest,
+                state_dir: args.state_dir,
+                limits: runtime::Limits {
+                    request_timeout: Duration::from_secs(args.request_timeout_secs),
+                    max_memory: args.max_memory_mib * 1024 * 1024,
+                },
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(server::up(options, args.listen))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! What one component instance sees during one request: its WASI context, its settings
+//! from the manifest, its key-value stores and its outbound hooks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::StoreLimits;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::allowed_hosts::AllowedHosts;
+use crate::key_value::KeyValueBackend;
+use crate::outbound::OutboundHooks;
+
+/// A component's settings, resolved from the manifest at start-up.
+#[derive(Debug)]
+pub struct ComponentConfig {
+    /// Component id.
+    pub id: String,
+    /// Outbound allow-list.
+    pub allowed_hosts: AllowedHosts,
+    /// Store labels it may open.
+    pub key_value_stores: Vec<String>,
+    /// Resolved component variables.
+    pub variables: HashMap<String, String>,
+    /// Environment variables.
+    pub environment: Vec<(String, String)>,
+}
+
+/// Key-value stores by label, shared by every instance.
+pub type Stores = Arc<HashMap<String, Arc<dyn KeyValueBackend>>>;
+
+/// The `T` of `Store<T>` for a component instance.
+pub struct ComponentState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) hooks: OutboundHooks,
+    pub(crate) limits: StoreLimits,
+    pub(crate) config: Arc<ComponentConfig>,
+    pub(crate) stores: Stores,
+}
+
+impl WasiView for ComponentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for ComponentState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}

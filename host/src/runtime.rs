@@ -1,0 +1,464 @@
+//! The loaded application: one engine, every component compiled (or loaded from the
+//! precompiled cache) and pre-instantiated once, and a fresh sandboxed store per request.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpView};
+
+use crate::allowed_hosts::AllowedHosts;
+use crate::component_state::{ComponentConfig, ComponentState, Stores};
+use crate::key_value::{KeyValueBackend, SqliteDatabase};
+use crate::manifest::Manifest;
+use crate::outbound::OutboundHooks;
+use crate::routes::Router;
+use crate::variables::{component_variables, AppVariables};
+
+/// Host suffix of service-chaining requests.
+pub const INTERNAL_SUFFIX: &str = ".spin.internal";
+
+/// How often the epoch advances; request deadlines are counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits applied to every request.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock budget of one component invocation.
+    pub request_timeout: Duration,
+    /// Linear memory cap per instance, in bytes.
+    pub max_memory: usize,
+}
+
+/// Start-up options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// Where state (key-value database) and the component cache live.
+    pub state_dir: PathBuf,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+struct LoadedComponent {
+    pre: ProxyPre<ComponentState>,
+    config: Arc<ComponentConfig>,
+}
+
+/// The running application.
+pub struct Runtime {
+    engine: Engine,
+    components: HashMap<String, LoadedComponent>,
+    router: Router,
+    stores: Stores,
+    limits: Limits,
+}
+
+/// Facts about one request, passed to the guest as Spin's `spin-*` headers.
+struct RouteInfo {
+    matched_route: String,
+    component_route: String,
+    path_info: String,
+    client_addr: Option<SocketAddr>,
+}
+
+impl Runtime {
+    /// Loads the manifest, resolves variables, opens stores and prepares every component.
+    pub fn load(options: &Options) -> anyhow::Result<Arc<Self>> {
+        let manifest = Manifest::load(&options.manifest)?;
+        let manifest_dir = options
+            .manifest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let app_vars = AppVariables::resolve(&manifest.variables, |name| std::env::var(name).ok())
+            .map_err(|e| anyhow!("{}: {e}", options.manifest.display()))?;
+        let mut component_vars = component_variables(&manifest, &app_vars)
+            .map_err(|e| anyhow!("{}: {e}", options.manifest.display()))?;
+        let router = Router::new(&manifest.trigger.http)
+            .map_err(|e| anyhow!("{}: {e}", options.manifest.display()))?;
+
+        let db = SqliteDatabase::open(&options.state_dir.join("sqlite_key_value.db"))?;
+        let mut stores: HashMap<String, Arc<dyn KeyValueBackend>> = HashMap::new();
+        stores.insert("default".into(), Arc::new(db.store("default")));
+        for (id, component) in &manifest.component {
+            for label in &component.key_value_stores {
+                if !stores.contains_key(label) {
+                    bail!(
+                        "{}: [component.{id}] key_value_stores: store '{label}' is not defined; only 'default' exists without a runtime config",
+                        options.manifest.display()
+                    );
+                }
+            }
+        }
+
+        let engine = new_engine()?;
+        spawn_epoch_ticker(engine.weak());
+        let mut linker = Linker::<ComponentState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
+        crate::spin_imports::add_to_linker(&mut linker).map_err(wasm_error)?;
+
+        let cache_dir = options.state_dir.join("component-cache");
+        let mut components = HashMap::new();
+        for (id, decl) in &manifest.component {
+            let source = manifest
+                .source_path(&manifest_dir, id)
+                .ok_or_else(|| anyhow!("[component.{id}] has no local source"))?;
+            let started = Instant::now();
+            let component = load_component(&engine, &source, &cache_dir)
+                .with_context(|| format!("[component.{id}] source {}", source.display()))?;
+            let pre = linker.instantiate_pre(&component).map_err(|e| {
+                anyhow!(
+                    "[component.{id}] imports something this host does not provide ({}): {e}",
+                    source.display()
+                )
+            })?;
+            let pre = ProxyPre::new(pre).map_err(|e| {
+                anyhow!("[component.{id}] does not export wasi:http/incoming-handler@0.2: {e}")
+            })?;
+            let allowed: Vec<String> = decl
+                .allowed_outbound_hosts
+                .iter()
+                .map(|t| app_vars.expand(t))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow!("[component.{id}] allowed_outbound_hosts: {e}"))?;
+            let config = ComponentConfig {
+                id: id.clone(),
+                allowed_hosts: AllowedHosts::parse(&allowed)
+                    .map_err(|e| anyhow!("[component.{id}] {e}"))?,
+                key_value_stores: decl.key_value_stores.clone(),
+                variables: component_vars.remove(id).unwrap_or_default(),
+                environment: decl
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            };
+            tracing::info!(component = %id, elapsed_ms = started.elapsed().as_millis() as u64, "component ready");
+            components.insert(
+                id.clone(),
+                LoadedComponent {
+                    pre,
+                    config: Arc::new(config),
+                },
+            );
+        }
+
+        Ok(Arc::new(Self {
+            engine,
+            components,
+            router,
+            stores: Arc::new(stores),
+            limits: options.limits.clone(),
+        }))
+    }
+
+    /// Serves one public request.
+    pub async fn handle<B>(
+        self: &Arc<Self>,
+        request: hyper::Request<B>,
+        client_addr: SocketAddr,
+    ) -> hyper::Response<HyperOutgoingBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let Some(found) = self.router.find(&path) else {
+            tracing::info!(%method, %path, status = 404, "no route");
+            return plain_response(404, "Not Found\n");
+        };
+        let component = found.route.component.clone();
+        let info = RouteInfo {
+            matched_route: found.route.raw.clone(),
+            component_route: found.route.component_route().to_owned(),
+            path_info: found.path_info,
+            client_addr: Some(client_addr),
+        };
+        let response = self.execute(&component, request, info).await;
+        tracing::info!(
+            %component,
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        response
+    }
+
+    /// Serves a service-chaining request to component `target` in-process.
+    pub async fn call_internal(
+        self: &Arc<Self>,
+        target: &str,
+        request: http::Request<WasiBody>,
+    ) -> Result<http::Response<WasiBody>, wasmtime_wasi_http::Error> {
+        if !self.components.contains_key(target) {
+            tracing::warn!(%target, "service chaining to unknown component");
+            return Err(wasmtime_wasi_http::Error::DestinationNotFound);
+        }
+        let started = Instant::now();
+        let path = request.uri().path().to_owned();
+        let info = RouteInfo {
+            matched_route: "/...".into(),
+            component_route: String::new(),
+            path_info: path.clone(),
+            client_addr: None,
+        };
+        let response = Box::pin(self.execute(target, request, info)).await;
+        tracing::debug!(
+            component = %target,
+            %path,
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "internal request"
+        );
+        Ok(response)
+    }
+
+    async fn execute<B>(
+        self: &Arc<Self>,
+        id: &str,
+        request: hyper::Request<B>,
+        info: RouteInfo,
+    ) -> hyper::Response<HyperOutgoingBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        match self.try_execute(id, request, info).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::error!(component = %id, error = %format!("{err:#}"), "component failed");
+                plain_response(500, "Internal Server Error\n")
+            }
+        }
+    }
+
+    async fn try_execute<B>(
+        self: &Arc<Self>,
+        id: &str,
+        request: hyper::Request<B>,
+        info: RouteInfo,
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let component = self
+            .components
+            .get(id)
+            .ok_or_else(|| anyhow!("unknown component '{id}'"))?;
+        let mut store = self.new_store(component);
+        let proxy = component
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| anyhow!("instantiation failed: {e:?}"))?;
+
+        let request = with_spin_headers(request, &info)?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let (req, out) = {
+            let mut http = store.data_mut().http();
+            let req = http
+                .new_incoming_request(Scheme::Http, request)
+                .map_err(|e| anyhow!("{e:?}"))?;
+            let out = http
+                .new_response_outparam(sender)
+                .map_err(|e| anyhow!("{e:?}"))?;
+            (req, out)
+        };
+        let task = tokio::spawn(async move {
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => {
+                // The guest may keep running to stream the body; failures after the
+                // head are logged by the task below.
+                let id = id.to_owned();
+                tokio::spawn(async move {
+                    if let Ok(Err(err)) = task.await {
+                        tracing::error!(component = %id, error = %format!("{err:?}"), "component failed after responding");
+                    }
+                });
+                Ok(response)
+            }
+            Ok(Err(code)) => bail!("component answered with an error code: {code:?}"),
+            Err(_) => match task.await {
+                Ok(Ok(())) => bail!("component returned without setting a response"),
+                Ok(Err(err)) => Err(anyhow!("{err:?}")),
+                Err(join) => Err(anyhow!("component task failed: {join}")),
+            },
+        }
+    }
+
+    fn new_store(self: &Arc<Self>, component: &LoadedComponent) -> Store<ComponentState> {
+        let config = component.config.clone();
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr()
+            .inherit_stdout()
+            .envs(&config.environment);
+        let state = ComponentState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks {
+                runtime: self.clone(),
+                config: config.clone(),
+            },
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
+            config,
+            stores: self.stores.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = (self.limits.request_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(ticks as u64);
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+/// wasmtime has its own error type; keep its full chain in the message.
+fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
+    anyhow!("{err:?}")
+}
+
+fn new_engine() -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    Engine::new(&config).map_err(|e| anyhow!("creating the wasm engine: {e}"))
+}
+
+fn spawn_epoch_ticker(engine: wasmtime::EngineWeak) {
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| tracing::error!("cannot start the epoch ticker: {e}"));
+}
+
+/// Compiles a component, or loads its precompiled form from the cache (keyed by the
+/// component's SHA-256 and the engine's compatibility hash).
+fn load_component(engine: &Engine, source: &Path, cache_dir: &Path) -> anyhow::Result<Component> {
+    let bytes = std::fs::read(source).context("cannot read the component file")?;
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes);
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut compat);
+    hasher.update(std::hash::Hasher::finish(&compat).to_le_bytes());
+    let key: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cached = cache_dir.join(format!("{key}.cwasm"));
+    if cached.exists() {
+        // SAFETY: the file was written by `precompile_component` of an engine with the
+        // same compatibility hash, into the host's own cache directory.
+        match unsafe { Component::deserialize_file(engine, &cached) } {
+            Ok(component) => return Ok(component),
+            Err(err) => tracing::warn!(path = %cached.display(), "ignoring bad cache entry: {err}"),
+        }
+    }
+    let compiled = engine
+        .precompile_component(&bytes)
+        .map_err(|e| anyhow!("compiling: {e:?}"))?;
+    if let Err(err) = std::fs::create_dir_all(cache_dir)
+        .and_then(|()| std::fs::write(cached.with_extension("tmp"), &compiled))
+        .and_then(|()| std::fs::rename(cached.with_extension("tmp"), &cached))
+    {
+        tracing::warn!(dir = %cache_dir.display(), "cannot write the component cache: {err}");
+    }
+    // SAFETY: `compiled` was produced by this engine just now.
+    unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| anyhow!("{e:?}"))
+}
+
+fn with_spin_headers<B>(
+    request: hyper::Request<B>,
+    info: &RouteInfo,
+) -> anyhow::Result<hyper::Request<B>> {
+    let (mut parts, body) = request.into_parts();
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let full_url = format!("http://{host}{path_and_query}");
+    if parts.uri.authority().is_none() {
+        parts.uri = full_url.parse().context("request URI")?;
+    }
+    let headers = &mut parts.headers;
+    let mut set = |name: &'static str, value: &str| -> anyhow::Result<()> {
+        headers.insert(name, http::HeaderValue::from_str(value)?);
+        Ok(())
+    };
+    set("spin-full-url", &full_url)?;
+    set("spin-path-info", &info.path_info)?;
+    set("spin-matched-route", &info.matched_route)?;
+    set("spin-raw-component-route", &info.matched_route)?;
+    set("spin-component-route", &info.component_route)?;
+    set("spin-base-path", "/")?;
+    if let Some(addr) = info.client_addr {
+        set("spin-client-addr", &addr.to_string())?;
+    }
+    Ok(hyper::Request::from_parts(parts, body))
+}
+
+/// A small host-generated response.
+pub fn plain_response(status: u16, body: &'static str) -> hyper::Response<HyperOutgoingBody> {
+    let mut response = hyper::Response::new(
+        Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,127 @@
+//! Spin 2.0 imports implemented natively: `fermyon:spin/key-value@2.0.0` and
+//! `fermyon:spin/variables@2.0.0`.
+//!
+//! As in Spin, a host bug traps the guest (outer `wasmtime::Result`), while a condition
+//! the guest should handle is the WIT error (inner `Result`).
+
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+
+use crate::component_state::ComponentState;
+use crate::key_value::KeyValueBackend;
+
+/// Generated bindings for the vendored Spin WIT in `host/wit/spin@2.0.0`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin@2.0.0",
+        world: "fermyon:spin/host",
+        imports: { default: trappable },
+        with: {
+            "fermyon:spin/key-value.store": super::OpenStore,
+        },
+    });
+}
+
+use bindings::fermyon::spin::{key_value, variables};
+
+/// A store a guest has opened.
+pub struct OpenStore(Arc<dyn KeyValueBackend>);
+
+/// Adds the Spin imports to a linker.
+pub fn add_to_linker(
+    linker: &mut wasmtime::component::Linker<ComponentState>,
+) -> wasmtime::Result<()> {
+    type Data = wasmtime::component::HasSelf<ComponentState>;
+    key_value::add_to_linker::<ComponentState, Data>(linker, |s| s)?;
+    variables::add_to_linker::<ComponentState, Data>(linker, |s| s)?;
+    Ok(())
+}
+
+fn kv_error(err: impl std::fmt::Display) -> key_value::Error {
+    key_value::Error::Other(err.to_string())
+}
+
+impl key_value::Host for ComponentState {}
+
+impl key_value::HostStore for ComponentState {
+    fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<OpenStore>, key_value::Error>> {
+        if !self.config.key_value_stores.iter().any(|l| *l == label) {
+            return Ok(Err(key_value::Error::AccessDenied));
+        }
+        let Some(backend) = self.stores.get(&label) else {
+            return Ok(Err(key_value::Error::NoSuchStore));
+        };
+        let store = OpenStore(backend.clone());
+        Ok(Ok(self.table.push(store)?))
+    }
+
+    fn get(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
+        Ok(self.table.get(&store)?.0.get(&key).map_err(kv_error))
+    }
+
+    fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        Ok(self
+            .table
+            .get(&store)?
+            .0
+            .set(&key, &value)
+            .map_err(kv_error))
+    }
+
+    fn delete(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        Ok(self.table.get(&store)?.0.delete(&key).map_err(kv_error))
+    }
+
+    fn exists(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, key_value::Error>> {
+        Ok(self.table.get(&store)?.0.exists(&key).map_err(kv_error))
+    }
+
+    fn get_keys(
+        &mut self,
+        store: Resource<OpenStore>,
+    ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
+        Ok(self.table.get(&store)?.0.keys().map_err(kv_error))
+    }
+
+    fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}
+
+impl variables::Host for ComponentState {
+    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
+        if crate::manifest::check_variable_name(&name).is_err() {
+            return Ok(Err(variables::Error::InvalidName(name)));
+        }
+        Ok(match self.config.variables.get(&name) {
+            Some(value) => Ok(value.clone()),
+            None => Err(variables::Error::Undefined(format!(
+                "no variable named '{name}' for component '{}'",
+                self.config.id
+            ))),
+        })
+    }
+}
