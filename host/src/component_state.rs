@@ -60,3 +60,25 @@ impl WasiHttpView for ComponentState {
         }
     }
 }
+
+/// Why a guest could not open a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    /// The component's `key_value_stores` does not list the label.
+    AccessDenied,
+    /// No store has that label.
+    NoSuchStore,
+}
+
+impl ComponentState {
+    /// The backend of store `label`, if this component may open it.
+    pub fn open_store(&self, label: &str) -> Result<Arc<dyn KeyValueBackend>, OpenError> {
+        if !self.config.key_value_stores.iter().any(|l| l == label) {
+            return Err(OpenError::AccessDenied);
+        }
+        self.stores
+            .get(label)
+            .cloned()
+            .ok_or(OpenError::NoSuchStore)
+    }
+}

@@ -1,22 +1,41 @@
-//! Key-value stores behind Spin's key-value interfaces.
+//! Key-value stores behind Spin's key-value interfaces (`fermyon:spin/key-value` and
+//! `wasi:keyvalue`).
 //!
 //! The default store lives in SQLite at `<state-dir>/sqlite_key_value.db` with Spin's own
-//! schema, so `spin up` and this host can share state.
+//! schema, so `spin up` and this host can share state. A runtime config can put any store
+//! on Redis instead. Both backends implement compare-and-swap strictly: a swap succeeds
+//! only if the value is still the one read when the CAS handle was made, including "still
+//! absent" — a concurrent create is reported as a conflict, never overwritten.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// A failure inside a store (reported to the guest as `other(...)`).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct StoreError(String);
+pub struct StoreError(pub String);
 
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
-        Self(format!("key-value store: {err}"))
+        Self(format!("key-value store (sqlite): {err}"))
     }
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(err: redis::RedisError) -> Self {
+        Self(format!("key-value store (redis): {err}"))
+    }
+}
+
+/// Outcome of a compare-and-swap.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CasOutcome {
+    /// The new value was written.
+    Swapped,
+    /// The value had changed; this is the current one.
+    Conflict(Option<Vec<u8>>),
 }
 
 /// Operations every key-value backend provides.
@@ -31,18 +50,53 @@ pub trait KeyValueBackend: Send + Sync {
     fn exists(&self, key: &str) -> Result<bool, StoreError>;
     /// Every key of the store.
     fn keys(&self) -> Result<Vec<String>, StoreError>;
+    /// Writes `new` only if the current value equals `expected` (`None`: absent).
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<CasOutcome, StoreError>;
+    /// Adds `delta` to the 8-byte little-endian integer at `key` (absent = 0).
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError>;
+    /// Reads several values.
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+    /// Writes several values.
+    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        items.iter().try_for_each(|(k, v)| self.set(k, v))
+    }
+    /// Deletes several values.
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        keys.iter().try_for_each(|k| self.delete(k))
+    }
 }
 
-/// One named store (`label`) in a SQLite file shared by all stores.
-pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    label: String,
+fn decode_counter(value: Option<Vec<u8>>) -> Result<i64, StoreError> {
+    match value {
+        None => Ok(0),
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+            .map(i64::from_le_bytes)
+            .map_err(|_| {
+                StoreError("increment: the value is not an 8-byte little-endian integer".into())
+            }),
+    }
 }
 
-/// An open SQLite key-value database.
+// ---------------------------------------------------------------------------------------
+// SQLite
+
+/// An open SQLite key-value database (Spin's file layout and schema).
 #[derive(Clone)]
 pub struct SqliteDatabase {
     conn: Arc<Mutex<Connection>>,
+}
+
+/// One named store (`label`) in a SQLite database.
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    label: String,
 }
 
 impl SqliteDatabase {
@@ -79,59 +133,378 @@ impl SqliteDatabase {
     }
 }
 
+const SQL_GET: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2";
+const SQL_SET: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                       ON CONFLICT(store, key) DO UPDATE SET value = ?3";
+const SQL_DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
+
 impl SqliteStore {
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
             .conn
             .lock()
             .map_err(|_| StoreError("key-value store lock poisoned".into()))?;
-        Ok(f(&conn)?)
+        f(&mut conn)
+    }
+
+    fn read(&self, conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+        conn.prepare_cached(SQL_GET)?
+            .query_row(params![self.label, key], |row| row.get(0))
+            .optional()
+    }
+
+    /// Runs `f` in an immediate transaction, so it is atomic also against other
+    /// processes sharing the file (e.g. `spin up`).
+    fn transaction<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
     }
 }
 
 impl KeyValueBackend for SqliteStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row(params![self.label, key], |row| row.get(0))
-                .optional()
-        })
+        self.with(|c| Ok(self.read(c, key)?))
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.with(|c| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(store, key) DO UPDATE SET value = ?3",
-            )?
-            .execute(params![self.label, key, value])
-            .map(drop)
+            c.prepare_cached(SQL_SET)?
+                .execute(params![self.label, key, value])?;
+            Ok(())
         })
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.with(|c| {
-            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .execute(params![self.label, key])
-                .map(drop)
+            c.prepare_cached(SQL_DELETE)?
+                .execute(params![self.label, key])?;
+            Ok(())
         })
     }
 
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row(params![self.label, key], |_| Ok(()))
-                .optional()
-                .map(|r| r.is_some())
+            Ok(
+                c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                    .query_row(params![self.label, key], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
         })
     }
 
     fn keys(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
-            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
-                .query_map(params![self.label], |row| row.get(0))?
-                .collect()
+            Ok(
+                c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
+                    .query_map(params![self.label], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+            )
         })
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<CasOutcome, StoreError> {
+        self.transaction(|tx| {
+            let current = self.read(tx, key)?;
+            if current.as_deref() != expected {
+                return Ok(CasOutcome::Conflict(current));
+            }
+            tx.prepare_cached(SQL_SET)?
+                .execute(params![self.label, key, new])?;
+            Ok(CasOutcome::Swapped)
+        })
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.transaction(|tx| {
+            let value = decode_counter(self.read(tx, key)?)?
+                .checked_add(delta)
+                .ok_or_else(|| StoreError("increment overflows a 64-bit integer".into()))?;
+            tx.prepare_cached(SQL_SET)?.execute(params![
+                self.label,
+                key,
+                value.to_le_bytes().as_slice()
+            ])?;
+            Ok(value)
+        })
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.with(|c| {
+            Ok(keys
+                .iter()
+                .map(|k| self.read(c, k))
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.transaction(|tx| {
+            let mut stmt = tx.prepare_cached(SQL_SET)?;
+            for (k, v) in items {
+                stmt.execute(params![self.label, k, v])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        self.transaction(|tx| {
+            let mut stmt = tx.prepare_cached(SQL_DELETE)?;
+            for k in keys {
+                stmt.execute(params![self.label, k])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Redis
+
+/// A store on a Redis server; keys are used as they are, as Spin's Redis store does.
+pub struct RedisStore {
+    client: redis::Client,
+    conn: Mutex<Option<redis::Connection>>,
+}
+
+/// Compare-and-swap as one atomic script: ARGV[1] is "1" when a value is expected.
+const CAS_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return {0, current} end
+else
+  if current then return {0, current} end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return {1, false}
+";
+
+/// Increment of an 8-byte little-endian counter as one atomic script.
+const INCREMENT_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+local value = 0
+if current then
+  if #current ~= 8 then return redis.error_reply('not an 8-byte little-endian integer') end
+  value = struct.unpack('<i8', current)
+end
+value = value + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], struct.pack('<i8', value))
+return tostring(value)
+";
+
+impl RedisStore {
+    /// Connects lazily to `url` (`redis://host:port/db`).
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            conn: Mutex::new(None),
+        })
+    }
+
+    /// Checks the server answers (used at start-up for a clear error).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| redis::cmd("PING").query::<String>(c).map(drop))
+    }
+
+    fn with<T>(
+        &self,
+        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let run = || {
+            let mut guard = self
+                .conn
+                .lock()
+                .map_err(|_| StoreError("redis connection lock poisoned".into()))?;
+            if guard.is_none() {
+                *guard = Some(self.client.get_connection()?);
+            }
+            let conn = guard
+                .as_mut()
+                .ok_or_else(|| StoreError("redis connection missing".into()))?;
+            match f(conn) {
+                Ok(value) => Ok(value),
+                Err(err) => {
+                    if err.is_io_error() || err.is_connection_dropped() {
+                        *guard = None;
+                    }
+                    Err(err.into())
+                }
+            }
+        };
+        // Network I/O inside a host call: tell the async runtime this thread blocks.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
+    }
+}
+
+impl KeyValueBackend for RedisStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|c| redis::cmd("GET").arg(key).query(c))
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.with(|c| redis::cmd("SET").arg(key).arg(value).query(c))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|c| redis::cmd("DEL").arg(key).query(c))
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.with(|c| redis::cmd("EXISTS").arg(key).query(c))
+    }
+
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut keys = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query(c)?;
+                keys.extend(batch);
+                if next == 0 {
+                    return Ok(keys);
+                }
+                cursor = next;
+            }
+        })
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<CasOutcome, StoreError> {
+        let script = redis::Script::new(CAS_SCRIPT);
+        let (swapped, current): (i64, Option<Vec<u8>>) = self.with(|c| {
+            script
+                .key(key)
+                .arg(if expected.is_some() { "1" } else { "0" })
+                .arg(expected.unwrap_or_default())
+                .arg(new)
+                .invoke(c)
+        })?;
+        Ok(if swapped == 1 {
+            CasOutcome::Swapped
+        } else {
+            CasOutcome::Conflict(current)
+        })
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        let script = redis::Script::new(INCREMENT_SCRIPT);
+        let value: String = self.with(|c| script.key(key).arg(delta).invoke(c))?;
+        value
+            .parse()
+            .map_err(|_| StoreError(format!("increment: bad reply '{value}'")))
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with(|c| redis::cmd("MGET").arg(keys).query(c))
+    }
+
+    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| {
+            let mut cmd = redis::cmd("MSET");
+            for (k, v) in items {
+                cmd.arg(k).arg(v.as_slice());
+            }
+            cmd.query(c)
+        })
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| redis::cmd("DEL").arg(keys).query(c))
+    }
+}
+
+/// Behaviour every backend must show; run against SQLite always and Redis when a server
+/// is available.
+#[cfg(test)]
+pub(crate) fn conformance(store: &dyn KeyValueBackend) {
+    assert_eq!(store.get("k").unwrap(), None);
+    store.set("k", b"v1").unwrap();
+    store.set("k", b"v2").unwrap();
+    assert_eq!(store.get("k").unwrap().as_deref(), Some(&b"v2"[..]));
+    assert!(store.exists("k").unwrap());
+    assert!(store.keys().unwrap().contains(&"k".to_owned()));
+    store.delete("k").unwrap();
+    store.delete("k").unwrap();
+    assert!(!store.exists("k").unwrap());
+
+    // Strict CAS: creating succeeds once; a second create from the same snapshot fails.
+    assert_eq!(
+        store.compare_and_swap("c", None, b"a").unwrap(),
+        CasOutcome::Swapped
+    );
+    assert_eq!(
+        store.compare_and_swap("c", None, b"b").unwrap(),
+        CasOutcome::Conflict(Some(b"a".to_vec()))
+    );
+    assert_eq!(
+        store.compare_and_swap("c", Some(b"x"), b"b").unwrap(),
+        CasOutcome::Conflict(Some(b"a".to_vec()))
+    );
+    assert_eq!(
+        store.compare_and_swap("c", Some(b"a"), b"b").unwrap(),
+        CasOutcome::Swapped
+    );
+    assert_eq!(store.get("c").unwrap().as_deref(), Some(&b"b"[..]));
+
+    assert_eq!(store.increment("n", 5).unwrap(), 5);
+    assert_eq!(store.increment("n", -2).unwrap(), 3);
+    assert_eq!(
+        store.get("n").unwrap().unwrap(),
+        3i64.to_le_bytes().to_vec()
+    );
+    assert!(store.increment("c", 1).is_err(), "non-counter value");
+
+    store
+        .set_many(&[("m1".into(), b"1".to_vec()), ("m2".into(), b"2".to_vec())])
+        .unwrap();
+    assert_eq!(
+        store
+            .get_many(&["m1".into(), "nope".into(), "m2".into()])
+            .unwrap(),
+        vec![Some(b"1".to_vec()), None, Some(b"2".to_vec())]
+    );
+    store.delete_many(&["m1".into(), "m2".into()]).unwrap();
+    assert_eq!(store.get("m1").unwrap(), None);
+    for key in ["c", "n"] {
+        store.delete(key).unwrap();
     }
 }
 
@@ -140,21 +513,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sqlite_round_trip_and_isolation_between_labels() {
+    fn sqlite_conformance_and_isolation_between_labels() {
         let dir = std::env::temp_dir().join(format!("kv-test-{}", std::process::id()));
         let db = SqliteDatabase::open(&dir.join("sqlite_key_value.db")).unwrap();
-        let a = db.store("default");
-        let b = db.store("other");
-        assert_eq!(a.get("k").unwrap(), None);
-        a.set("k", b"v1").unwrap();
-        a.set("k", b"v2").unwrap();
-        assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v2"[..]));
-        assert!(a.exists("k").unwrap());
-        assert!(!b.exists("k").unwrap());
-        assert_eq!(a.keys().unwrap(), vec!["k".to_owned()]);
-        a.delete("k").unwrap();
-        a.delete("k").unwrap();
-        assert!(!a.exists("k").unwrap());
+        conformance(&db.store("default"));
+        db.store("a").set("k", b"v").unwrap();
+        assert!(!db.store("b").exists("k").unwrap());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Runs when `GIT_ACCESS_TEST_REDIS_URL` points at a Redis server (CI starts one).
+    #[test]
+    fn redis_conformance() {
+        let Ok(url) = std::env::var("GIT_ACCESS_TEST_REDIS_URL") else {
+            eprintln!("skipped: GIT_ACCESS_TEST_REDIS_URL is not set");
+            return;
+        };
+        let store = RedisStore::new(&url).unwrap();
+        store.ping().unwrap();
+        conformance(&store);
     }
 }

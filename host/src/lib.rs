@@ -10,6 +10,8 @@ pub mod manifest;
 pub mod outbound;
 pub mod routes;
 pub mod runtime;
+pub mod runtime_config;
 pub mod server;
 pub mod spin_imports;
 pub mod variables;
+pub mod wasi_keyvalue;

@@ -33,6 +33,9 @@ struct UpArgs {
     /// Directory for state (`sqlite_key_value.db`) and the compiled-component cache.
     #[arg(long, default_value = ".spin")]
     state_dir: PathBuf,
+    /// Spin runtime config file (e.g. `[key_value_store.default] type = "redis"`).
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
     /// Wall-clock budget of one component invocation, in seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
@@ -70,6 +73,7 @@ fn main() -> anyhow::Result<()> {
             let options = runtime::Options {
                 manifest: args.manifest,
                 state_dir: args.state_dir,
+                runtime_config: args.runtime_config_file,
                 limits: runtime::Limits {
                     request_timeout: Duration::from_secs(args.request_timeout_secs),
                     max_memory: args.max_memory_mib * 1024 * 1024,

@@ -22,10 +22,10 @@ use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpView};
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::component_state::{ComponentConfig, ComponentState, Stores};
-use crate::key_value::{KeyValueBackend, SqliteDatabase};
 use crate::manifest::Manifest;
 use crate::outbound::OutboundHooks;
 use crate::routes::Router;
+use crate::runtime_config::{open_stores, RuntimeConfig};
 use crate::variables::{component_variables, AppVariables};
 
 /// Host suffix of service-chaining requests.
@@ -50,6 +50,8 @@ pub struct Options {
     pub manifest: PathBuf,
     /// Where state (key-value database) and the component cache live.
     pub state_dir: PathBuf,
+    /// Spin runtime config file (key-value stores), if any.
+    pub runtime_config: Option<PathBuf>,
     /// Request limits.
     pub limits: Limits,
 }
@@ -92,14 +94,19 @@ impl Runtime {
         let router = Router::new(&manifest.trigger.http)
             .map_err(|e| anyhow!("{}: {e}", options.manifest.display()))?;
 
-        let db = SqliteDatabase::open(&options.state_dir.join("sqlite_key_value.db"))?;
-        let mut stores: HashMap<String, Arc<dyn KeyValueBackend>> = HashMap::new();
-        stores.insert("default".into(), Arc::new(db.store("default")));
+        let (runtime_config, config_dir) = match &options.runtime_config {
+            Some(path) => (
+                RuntimeConfig::load(path)?,
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ),
+            None => (RuntimeConfig::default(), options.state_dir.clone()),
+        };
+        let stores = open_stores(&runtime_config, &config_dir, &options.state_dir)?;
         for (id, component) in &manifest.component {
             for label in &component.key_value_stores {
                 if !stores.contains_key(label) {
                     bail!(
-                        "{}: [component.{id}] key_value_stores: store '{label}' is not defined; only 'default' exists without a runtime config",
+                        "{}: [component.{id}] key_value_stores: store '{label}' is not defined; define it in a runtime config file ([key_value_store.{label}])",
                         options.manifest.display()
                     );
                 }
@@ -112,6 +119,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
         crate::spin_imports::add_to_linker(&mut linker).map_err(wasm_error)?;
+        crate::wasi_keyvalue::add_to_linker(&mut linker).map_err(wasm_error)?;
 
         let cache_dir = options.state_dir.join("component-cache");
         let mut components = HashMap::new();

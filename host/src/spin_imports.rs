@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use wasmtime::component::Resource;
 
-use crate::component_state::ComponentState;
+use crate::component_state::{ComponentState, OpenError};
 use crate::key_value::KeyValueBackend;
 
 /// Generated bindings for the vendored Spin WIT in `host/wit/spin@2.0.0`.
@@ -50,14 +50,11 @@ impl key_value::HostStore for ComponentState {
         &mut self,
         label: String,
     ) -> wasmtime::Result<Result<Resource<OpenStore>, key_value::Error>> {
-        if !self.config.key_value_stores.iter().any(|l| *l == label) {
-            return Ok(Err(key_value::Error::AccessDenied));
+        match self.open_store(&label) {
+            Ok(backend) => Ok(Ok(self.table.push(OpenStore(backend))?)),
+            Err(OpenError::AccessDenied) => Ok(Err(key_value::Error::AccessDenied)),
+            Err(OpenError::NoSuchStore) => Ok(Err(key_value::Error::NoSuchStore)),
         }
-        let Some(backend) = self.stores.get(&label) else {
-            return Ok(Err(key_value::Error::NoSuchStore));
-        };
-        let store = OpenStore(backend.clone());
-        Ok(Ok(self.table.push(store)?))
     }
 
     fn get(
