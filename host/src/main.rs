@@ -42,6 +42,9 @@ struct UpArgs {
     /// Linear memory cap of one component instance, in MiB.
     #[arg(long, default_value_t = 256)]
     max_memory_mib: usize,
+    /// Component instances alive at once (concurrent requests, counting chained calls).
+    #[arg(long, default_value_t = 256)]
+    max_instances: u32,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -77,6 +80,7 @@ fn main() -> anyhow::Result<()> {
                 limits: runtime::Limits {
                     request_timeout: Duration::from_secs(args.request_timeout_secs),
                     max_memory: args.max_memory_mib * 1024 * 1024,
+                    max_instances: args.max_instances,
                 },
             };
             tokio::runtime::Builder::new_multi_thread()
