@@ -8,6 +8,7 @@ pub mod component_state;
 pub mod key_value;
 pub mod manifest;
 pub mod outbound;
+pub mod plugin_check;
 pub mod routes;
 pub mod runtime;
 pub mod runtime_config;

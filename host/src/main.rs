@@ -1,6 +1,6 @@
 //! `git-access-host`: runs a Spin application (`spin.toml`) on wasmtime.
 
-use host::{runtime, server};
+use host::{plugin_check, runtime, server};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +20,19 @@ struct Cli {
 enum Command {
     /// Serve the application described by a Spin manifest.
     Up(UpArgs),
+    /// Work with provider plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Check that a plugin component conforms to the git-provider contract; exit 0 only
+    /// when it does.
+    Check {
+        /// The plugin component (`.wasm`, the `plugin` world of wit/v0.1.0).
+        component: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -56,9 +69,9 @@ enum LogFormat {
     Json,
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -72,7 +85,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Up(args) => {
-            init_logging(args.log_format);
+            init_logging(args.log_format, "info");
             let options = runtime::Options {
                 manifest: args.manifest,
                 state_dir: args.state_dir,
@@ -87,6 +100,20 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(server::up(options, args.listen))
+        }
+        Command::Plugin(PluginCommand::Check { component }) => {
+            init_logging(LogFormat::Text, "error");
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(plugin_check::check(&component))
+                .map_err(plugin_check::setup_error)?;
+            println!("plugin check: {}", component.display());
+            print!("{}", report.render());
+            if !report.conforms() {
+                std::process::exit(1);
+            }
+            Ok(())
         }
     }
 }

@@ -16,7 +16,8 @@ type SendResult = Result<(http::Response<WasiBody>, IoFuture), Error>;
 
 /// Per-instance hooks deciding where outbound requests may go.
 pub struct OutboundHooks {
-    pub(crate) runtime: Arc<Runtime>,
+    /// The app, for service chaining; `None` where there is none (plugin check).
+    pub(crate) runtime: Option<Arc<Runtime>>,
     pub(crate) config: Arc<ComponentConfig>,
 }
 
@@ -45,6 +46,7 @@ impl WasiHttpHooks for OutboundHooks {
                 return Err(Error::HttpRequestDenied);
             }
             if let Some(target) = host.strip_suffix(INTERNAL_SUFFIX) {
+                let runtime = runtime.ok_or(Error::DestinationNotFound)?;
                 let response = runtime.call_internal(target, request).await?;
                 let done: IoFuture = Box::new(async { Ok(()) });
                 return Ok((response, done));

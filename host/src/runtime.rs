@@ -118,12 +118,7 @@ impl Runtime {
         }
 
         let engine = new_engine(&options.limits)?;
-        spawn_epoch_ticker(engine.weak());
-        let mut linker = Linker::<ComponentState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
-        crate::spin_imports::add_to_linker(&mut linker).map_err(wasm_error)?;
-        crate::wasi_keyvalue::add_to_linker(&mut linker).map_err(wasm_error)?;
+        let linker = host_linker(&engine)?;
 
         let cache_dir = options.state_dir.join("component-cache");
         let mut components = HashMap::new();
@@ -325,41 +320,71 @@ impl Runtime {
     }
 
     fn new_store(self: &Arc<Self>, component: &LoadedComponent) -> Store<ComponentState> {
-        let config = component.config.clone();
-        let mut wasi = WasiCtx::builder();
-        wasi.inherit_stderr()
-            .inherit_stdout()
-            .envs(&config.environment);
-        let state = ComponentState {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: OutboundHooks {
-                runtime: self.clone(),
-                config: config.clone(),
-            },
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.max_memory)
-                .trap_on_grow_failure(true)
-                .build(),
-            config,
-            stores: self.stores.clone(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        let ticks = (self.limits.request_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
-        store
+        new_store(
+            &self.engine,
+            component.config.clone(),
+            self.stores.clone(),
+            Some(self.clone()),
+            &self.limits,
+        )
     }
 }
 
+/// A fresh sandboxed store for one invocation of a component: memory cap, deadline,
+/// no preopened files, outbound through the component's allow-list (and service
+/// chaining when `runtime` is given).
+pub fn new_store(
+    engine: &Engine,
+    config: Arc<ComponentConfig>,
+    stores: Stores,
+    runtime: Option<Arc<Runtime>>,
+    limits: &Limits,
+) -> Store<ComponentState> {
+    let mut wasi = WasiCtx::builder();
+    wasi.inherit_stderr()
+        .inherit_stdout()
+        .envs(&config.environment);
+    let state = ComponentState {
+        wasi: wasi.build(),
+        http: WasiHttpCtx::new(),
+        table: ResourceTable::new(),
+        hooks: OutboundHooks {
+            runtime,
+            config: config.clone(),
+        },
+        limits: StoreLimitsBuilder::new()
+            .memory_size(limits.max_memory)
+            .trap_on_grow_failure(true)
+            .build(),
+        config,
+        stores,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limits);
+    let ticks = (limits.request_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
+    store.set_epoch_deadline(ticks as u64);
+    store.epoch_deadline_trap();
+    store
+}
+
+/// A linker with every import this host offers: WASI 0.2, wasi:http, Spin key-value and
+/// variables, wasi:keyvalue.
+pub fn host_linker(engine: &Engine) -> anyhow::Result<Linker<ComponentState>> {
+    let mut linker = Linker::<ComponentState>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm_error)?;
+    crate::spin_imports::add_to_linker(&mut linker).map_err(wasm_error)?;
+    crate::wasi_keyvalue::add_to_linker(&mut linker).map_err(wasm_error)?;
+    Ok(linker)
+}
+
 /// wasmtime has its own error type; keep its full chain in the message.
-fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
+pub fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
     anyhow!("{err:?}")
 }
 
-fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
+/// The shared engine (pooling allocator, epoch deadlines) and its epoch ticker.
+pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -378,7 +403,9 @@ fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
         .max_core_instances_per_component(32)
         .max_memory_size(limits.max_memory);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    Engine::new(&config).map_err(|e| anyhow!("creating the wasm engine: {e}"))
+    let engine = Engine::new(&config).map_err(|e| anyhow!("creating the wasm engine: {e}"))?;
+    spawn_epoch_ticker(engine.weak());
+    Ok(engine)
 }
 
 fn spawn_epoch_ticker(engine: wasmtime::EngineWeak) {
@@ -397,7 +424,11 @@ fn spawn_epoch_ticker(engine: wasmtime::EngineWeak) {
 
 /// Compiles a component, or loads its precompiled form from the cache (keyed by the
 /// component's SHA-256 and the engine's compatibility hash).
-fn load_component(engine: &Engine, source: &Path, cache_dir: &Path) -> anyhow::Result<Component> {
+pub fn load_component(
+    engine: &Engine,
+    source: &Path,
+    cache_dir: &Path,
+) -> anyhow::Result<Component> {
     let bytes = std::fs::read(source).context("cannot read the component file")?;
     let mut hasher = Sha256::new();
     hasher.update(&bytes);

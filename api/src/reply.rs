@@ -1,0 +1,65 @@
+//! Successful (and rendered problem) responses as plain data: status, headers, body.
+//!
+//! Handlers build a [`Reply`]; the entry point turns it into a Spin response. Keeping it
+//! plain lets tests look at exactly what a client would receive.
+
+use serde_json::Value;
+
+/// An HTTP response before it is handed to Spin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names in lowercase.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A JSON body with content type `application/json`.
+    pub fn json(status: u16, body: &Value) -> Self {
+        Self::json_as(status, "application/json", body)
+    }
+
+    /// A JSON body with the given content type.
+    pub fn json_as(status: u16, content_type: &str, body: &Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// The first value of a header, by lowercase name.
+    #[cfg(test)]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body parsed as JSON.
+    #[cfg(test)]
+    pub fn json_body(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("reply body is JSON")
+    }
+}
+
+impl From<Reply> for spin_sdk::http::Response {
+    fn from(reply: Reply) -> Self {
+        let mut builder = spin_sdk::http::Response::builder();
+        builder.status(reply.status);
+        for (name, value) in reply.headers {
+            builder.header(name, value);
+        }
+        builder.body(reply.body).build()
+    }
+}

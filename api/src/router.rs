@@ -1,0 +1,185 @@
+//! Routing: maps a request method and path to a [`Route`] and its path parameters.
+//!
+//! The route table is data ([`ROUTES`]); adding an endpoint is one line here and one arm
+//! in `handlers::dispatch`. Patterns are literal segments and `{name}` placeholders that
+//! match one non-empty segment. A path that matches a pattern under another method
+//! resolves to [`Resolution::MethodNotAllowed`] with the methods it does accept.
+
+/// Every endpoint the API serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /healthz`: liveness plus a key-value round trip.
+    Healthz,
+    /// `GET /api/providers`: the configured providers and what each offers.
+    ListProviders,
+    /// `POST /api/providers/{provider}/validate-token`: check a token with a provider.
+    ValidateToken,
+}
+
+/// The route table: method, path pattern, route.
+const ROUTES: &[(&str, &str, Route)] = &[
+    ("GET", "/healthz", Route::Healthz),
+    ("GET", "/api/providers", Route::ListProviders),
+    (
+        "POST",
+        "/api/providers/{provider}/validate-token",
+        Route::ValidateToken,
+    ),
+];
+
+/// Values captured by `{name}` placeholders.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    /// The value captured for `name`, if the pattern has that placeholder.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Outcome of routing one request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// A route accepts this method and path.
+    Matched {
+        /// The endpoint.
+        route: Route,
+        /// Its path parameters.
+        params: Params,
+    },
+    /// The path exists but not for this method; `allow` lists the methods it has.
+    MethodNotAllowed {
+        /// Accepted methods, sorted, without duplicates.
+        allow: Vec<&'static str>,
+    },
+    /// No route has this path.
+    NotFound,
+}
+
+/// Resolves `method` and `path` (without query string) against [`ROUTES`].
+///
+/// One trailing slash is ignored (`/healthz/` is `/healthz`).
+pub fn resolve(method: &str, path: &str) -> Resolution {
+    let path = match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped,
+        _ => path,
+    };
+    let mut allow = Vec::new();
+    for (route_method, pattern, route) in ROUTES {
+        let Some(params) = match_pattern(pattern, path) else {
+            continue;
+        };
+        if *route_method == method {
+            return Resolution::Matched {
+                route: *route,
+                params,
+            };
+        }
+        allow.push(*route_method);
+    }
+    if allow.is_empty() {
+        Resolution::NotFound
+    } else {
+        allow.sort_unstable();
+        allow.dedup();
+        Resolution::MethodNotAllowed { allow }
+    }
+}
+
+/// Matches one pattern against a path, capturing placeholders.
+fn match_pattern(pattern: &'static str, path: &str) -> Option<Params> {
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(Params(params)),
+            (Some(expected), Some(actual)) => {
+                match expected
+                    .strip_prefix('{')
+                    .and_then(|rest| rest.strip_suffix('}'))
+                {
+                    Some(name) if !actual.is_empty() => params.push((name, actual.to_owned())),
+                    Some(_) => return None,
+                    None if expected == actual => {}
+                    None => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matched(method: &str, path: &str) -> (Route, Params) {
+        match resolve(method, path) {
+            Resolution::Matched { route, params } => (route, params),
+            other => panic!("{method} {path} resolved to {other:?}"),
+        }
+    }
+
+    #[test]
+    fn static_routes_match() {
+        assert_eq!(matched("GET", "/healthz").0, Route::Healthz);
+        assert_eq!(matched("GET", "/api/providers").0, Route::ListProviders);
+    }
+
+    #[test]
+    fn trailing_slash_is_ignored() {
+        assert_eq!(matched("GET", "/healthz/").0, Route::Healthz);
+        assert_eq!(matched("GET", "/api/providers/").0, Route::ListProviders);
+    }
+
+    #[test]
+    fn placeholder_captures_the_segment() {
+        let (route, params) = matched("POST", "/api/providers/github/validate-token");
+        assert_eq!(route, Route::ValidateToken);
+        assert_eq!(params.get("provider"), Some("github"));
+        assert_eq!(params.get("other"), None);
+    }
+
+    #[test]
+    fn placeholder_needs_a_non_empty_segment() {
+        assert_eq!(
+            resolve("POST", "/api/providers//validate-token"),
+            Resolution::NotFound
+        );
+    }
+
+    #[test]
+    fn wrong_method_lists_allowed_methods() {
+        assert_eq!(
+            resolve("POST", "/healthz"),
+            Resolution::MethodNotAllowed { allow: vec!["GET"] }
+        );
+        assert_eq!(
+            resolve("GET", "/api/providers/github/validate-token"),
+            Resolution::MethodNotAllowed {
+                allow: vec!["POST"]
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        for path in [
+            "/",
+            "",
+            "/health",
+            "/healthz/extra",
+            "/api",
+            "/api/providers/github",
+            "/api/providers/github/validate-token/more",
+            "/API/providers",
+        ] {
+            assert_eq!(resolve("GET", path), Resolution::NotFound, "{path}");
+        }
+    }
+}
