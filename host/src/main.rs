@@ -27,6 +27,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Compose a plugin with the gateway into a deployable provider component.
+    Compose {
+        /// The plugin component (`.wasm`, the `plugin` world of wit/v0.1.0).
+        #[arg(long)]
+        plugin: PathBuf,
+        /// The gateway component shipped with git-access.
+        #[arg(long, default_value = "target/components/gateway.wasm")]
+        gateway: PathBuf,
+        /// Where to write the provider component.
+        #[arg(long, short = 'o', default_value = "provider.wasm")]
+        output: PathBuf,
+    },
     /// Check that a plugin component conforms to the git-provider contract; exit 0 only
     /// when it does.
     Check {
@@ -81,8 +93,14 @@ fn init_logging(format: LogFormat, default_level: &str) {
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    if let Err(err) = run(Cli::parse()) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => {
             init_logging(args.log_format, "info");
@@ -100,6 +118,27 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(server::up(options, args.listen))
+        }
+        Command::Plugin(PluginCommand::Compose {
+            plugin,
+            gateway,
+            output,
+        }) => {
+            let read = |path: &PathBuf, what: &str| {
+                std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the {what} {}: {e}", path.display()))
+            };
+            let composed =
+                git_access_compose::compose(&read(&gateway, "gateway")?, &read(&plugin, "plugin")?)
+                    .map_err(|e| anyhow::anyhow!("{} cannot be composed: {e}", plugin.display()))?;
+            std::fs::write(&output, &composed)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+            println!(
+                "wrote {} ({} bytes): serve it as a private component and call it at http://<component-id>.spin.internal/<function>",
+                output.display(),
+                composed.len()
+            );
+            Ok(())
         }
         Command::Plugin(PluginCommand::Check { component }) => {
             init_logging(LogFormat::Text, "error");
