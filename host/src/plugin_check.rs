@@ -18,7 +18,7 @@ use wasmtime::{Engine, Store};
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::component_state::{ComponentConfig, ComponentState};
-use crate::runtime::{host_linker, new_engine, new_store, wasm_error, Limits};
+use crate::runtime::{describe_wasm_error, host_linker, new_engine, new_store, wasm_error, Limits};
 
 /// The contract version this host checks against.
 pub const CONTRACT_INTERFACE: &str = "git-access:provider/provider@0.1.0";
@@ -242,12 +242,15 @@ impl Suite {
         let plugin = match self.pre.instantiate_async(&mut store).await {
             Ok(p) => p,
             Err(err) => {
-                return Outcome::Trapped(format!("instantiation failed: {}", first_line(&err)))
+                return Outcome::Trapped(format!(
+                    "instantiation failed: {}",
+                    describe_wasm_error(&err)
+                ))
             }
         };
         match f(plugin, store).await {
             Ok(v) => Outcome::Returned(v),
-            Err(err) => Outcome::Trapped(first_line(&err)),
+            Err(err) => Outcome::Trapped(describe_wasm_error(&err)),
         }
     }
 

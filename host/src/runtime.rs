@@ -278,7 +278,7 @@ impl Runtime {
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| anyhow!("instantiation failed: {e:?}"))?;
+            .map_err(|e| anyhow!("instantiation failed: {}", describe_wasm_error(&e)))?;
 
         let request = with_spin_headers(request, &info)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -305,7 +305,7 @@ impl Runtime {
                 let id = id.to_owned();
                 tokio::spawn(async move {
                     if let Ok(Err(err)) = task.await {
-                        tracing::error!(component = %id, error = %format!("{err:?}"), "component failed after responding");
+                        tracing::error!(component = %id, error = %describe_wasm_error(&err), "component failed after responding");
                     }
                 });
                 Ok(response)
@@ -313,7 +313,7 @@ impl Runtime {
             Ok(Err(code)) => bail!("component answered with an error code: {code:?}"),
             Err(_) => match task.await {
                 Ok(Ok(())) => bail!("component returned without setting a response"),
-                Ok(Err(err)) => Err(anyhow!("{err:?}")),
+                Ok(Err(err)) => Err(anyhow!("{}", describe_wasm_error(&err))),
                 Err(join) => Err(anyhow!("component task failed: {join}")),
             },
         }
@@ -380,7 +380,31 @@ pub fn host_linker(engine: &Engine) -> anyhow::Result<Linker<ComponentState>> {
 
 /// wasmtime has its own error type; keep its full chain in the message.
 pub fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
-    anyhow!("{err:?}")
+    anyhow!("{}", describe_wasm_error(&err))
+}
+
+/// One line saying why a guest call failed: the trap kind (deadline, out of memory,
+/// panic) when it is a trap, else the error chain.
+pub fn describe_wasm_error(err: &wasmtime::Error) -> String {
+    // The backtrace context is long and says nothing to an operator; the log keeps the
+    // cause. (Set WASMTIME_BACKTRACE_DETAILS=1 and read the guest's stderr to debug.)
+    let causes = err
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+        .collect::<Vec<_>>()
+        .join(": ")
+        .replace('\n', " ");
+    let what = match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => "the request deadline passed",
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "the guest panicked or hit `unreachable` (see its stderr)"
+        }
+        Some(_) => "the guest trapped",
+        None if causes.contains("growing memory") => "the guest exceeded its memory limit",
+        None => return causes,
+    };
+    format!("{what}: {causes}")
 }
 
 /// The shared engine (pooling allocator, epoch deadlines) and its epoch ticker.

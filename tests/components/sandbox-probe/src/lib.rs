@@ -63,7 +63,8 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         },
         "increment" => {
             let bucket = store::open("default").map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let value = atomics::increment(&bucket, &arg, 1).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let value =
+                atomics::increment(&bucket, &arg, 1).map_err(|e| anyhow::anyhow!("{e:?}"))?;
             text(200, value.to_string())
         }
         "cas" => {
@@ -72,7 +73,10 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             let mut retries = 0u32;
             let mut cas = atomics::Cas::new(&bucket, &arg).map_err(|e| anyhow::anyhow!("{e:?}"))?;
             loop {
-                let mut value = cas.current().map_err(|e| anyhow::anyhow!("{e:?}"))?.unwrap_or_default();
+                let mut value = cas
+                    .current()
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                    .unwrap_or_default();
                 value.push(b'x');
                 match atomics::swap(cas, &value) {
                     Ok(()) => break text(200, retries.to_string()),
