@@ -1,1 +1,141 @@
-fn main() {}
+//! `cargo xtask`: the developer entry point of git-access.
+//!
+//! - `cargo xtask build [--only api|provider-<id>]` builds the wasm components into
+//!   `target/components/` (composing each provider plugin with the gateway) and the host.
+//! - `cargo xtask up [--listen ADDR]` builds, then runs the host on `spin.toml`.
+//! - `cargo xtask test` builds, then runs every test, end-to-end ones included.
+
+mod build;
+mod layout;
+mod process;
+mod progress;
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+use crate::build::Only;
+use crate::layout::Layout;
+
+/// Developer tasks of git-access.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the wasm components into target/components/ and the host binary.
+    Build {
+        /// Build one component only (`api` or `provider-<id>`) and skip the host; this is
+        /// what `spin build` runs.
+        #[arg(long, value_name = "COMPONENT", value_parser = build::parse_only)]
+        only: Option<Only>,
+    },
+    /// Build everything, then serve spin.toml with the embedded host (foreground).
+    Up {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+    },
+    /// Build everything, then run all tests (native, plugin and API logic, end to end).
+    Test {
+        /// Extra arguments for the test binaries, e.g. `-- --nocapture`.
+        #[arg(last = true)]
+        test_args: Vec<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes says what failed; a backtrace of xtask itself would not.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let layout = Layout::discover()?;
+    match cli.command {
+        Command::Build { only } => build::build(&layout, only.as_ref()),
+        Command::Up { listen } => {
+            build::build(&layout, None)?;
+            up(&layout, listen)
+        }
+        Command::Test { test_args } => {
+            build::build(&layout, None)?;
+            test(&layout, &test_args)
+        }
+    }
+}
+
+/// Runs the host in the foreground. On Unix the host replaces this process, so signals
+/// (Ctrl-C, SIGTERM) reach it directly and its exit code is ours.
+fn up(layout: &Layout, listen: SocketAddr) -> anyhow::Result<()> {
+    let mut host = std::process::Command::new(layout.host_bin());
+    host.current_dir(&layout.root).args([
+        "up",
+        "--manifest",
+        "spin.toml",
+        "--listen",
+        &listen.to_string(),
+        "--state-dir",
+        ".spin",
+    ]);
+    eprintln!("==> starting the host on http://{listen} (Ctrl-C stops it)");
+    process::exec(host)
+}
+
+/// Wasm crates whose unit tests (plain Rust logic) also run natively. Adjust here if a
+/// crate stops compiling on the host target.
+const NATIVE_LOGIC_TESTS: &[&str] = &["git-access-plugin-sdk", "git-access-github", "api"];
+
+/// Runs the native tests in release (sharing the host's artifacts), then the unit tests of
+/// the wasm crates' logic on the host target.
+fn test(layout: &Layout, test_args: &[String]) -> anyhow::Result<()> {
+    // Deployables (target/components) are reached through the manifest; the components
+    // folder is cargo's output, where every component sits uncomposed (gateway, plugins,
+    // api, test components).
+    let env = [
+        ("GIT_ACCESS_HOST_BIN", layout.host_bin()),
+        ("GIT_ACCESS_MANIFEST", layout.manifest()),
+        ("GIT_ACCESS_COMPONENTS_DIR", layout.wasm_artifacts_dir()),
+    ];
+
+    let mut native = process::cargo(layout);
+    native.args(["test", "--release", "--workspace"]);
+    // Wasm crates are built by `build`; their logic is tested by NATIVE_LOGIC_TESTS.
+    for package in build::wasm_packages() {
+        native.args(["--exclude", &package]);
+    }
+    if !test_args.is_empty() {
+        native.arg("--").args(test_args);
+    }
+    native.envs(env.iter().map(|(k, v)| (k, v.as_os_str())));
+    let step = progress::Step::start("native tests, end-to-end included (cargo test --release)");
+    process::run(native)?;
+    step.done();
+
+    let mut logic = process::cargo(layout);
+    logic
+        .args(["test", "--target-dir"])
+        .arg(layout.wasm_target_dir());
+    for krate in NATIVE_LOGIC_TESTS {
+        logic.args(["-p", krate]);
+    }
+    if !test_args.is_empty() {
+        logic.arg("--").args(test_args);
+    }
+    let step = progress::Step::start(&format!(
+        "unit tests of wasm crates on the host target ({})",
+        NATIVE_LOGIC_TESTS.join(", ")
+    ));
+    process::run(logic)?;
+    step.done();
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! One test's world: mock providers on their own runtime and a fresh state directory.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+
+use mock_providers::{
+    github::{GitHubSeed, MockGitHub},
+    MockServer,
+};
+use tempfile::TempDir;
+
+use crate::{HarnessError, Host, HostConfig};
+
+/// Mock GitHub plus a temporary `--state-dir`, both removed on drop. Drop hosts started
+/// from it before the environment itself.
+pub struct TestEnv {
+    // Fields drop in order: the mock first, then the state dir, then the runtime.
+    github: MockServer<MockGitHub>,
+    state_dir: TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TestEnv {
+    /// Starts a mock GitHub holding `seed` on a free loopback port.
+    pub fn start(seed: GitHubSeed) -> Result<Self, HarnessError> {
+        let io = |context: &str| {
+            let context = context.to_owned();
+            move |source| HarnessError::Io { context, source }
+        };
+        // The mocks serve from this runtime while the test thread makes blocking calls.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(io("cannot start the mock runtime"))?;
+        let github = runtime.block_on(MockGitHub::start(seed))?;
+        let state_dir = tempfile::Builder::new()
+            .prefix("git-access-e2e-")
+            .tempdir()
+            .map_err(io("cannot create a state directory"))?;
+        Ok(Self {
+            github,
+            state_dir,
+            _runtime: runtime,
+        })
+    }
+
+    /// The mock GitHub (base URL, request log, state).
+    pub fn github(&self) -> &MockServer<MockGitHub> {
+        &self.github
+    }
+
+    /// The state directory hosts of this environment share.
+    pub fn state_dir(&self) -> &Path {
+        self.state_dir.path()
+    }
+
+    /// Host configuration for this environment: its state dir, and the GitHub provider
+    /// pointed at the mock (`github_api_url`).
+    pub fn host_config(&self) -> HostConfig {
+        HostConfig::new(self.state_dir.path()).variable("github_api_url", self.github.base_url())
+    }
+
+    /// Starts the host with [`TestEnv::host_config`].
+    pub fn host(&self) -> Result<Host, HarnessError> {
+        Host::start(self.host_config())
+    }
+}
+
+/// A loopback URL where nothing listens (a port just bound and released), to play a
+/// provider that is down.
+pub fn closed_port_url() -> Result<String, HarnessError> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|source| HarnessError::Io {
+            context: "cannot reserve a loopback port".into(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| HarnessError::Io {
+        context: "cannot read the reserved port".into(),
+        source,
+    })?;
+    drop(listener);
+    Ok(format!("http://{addr}"))
+}

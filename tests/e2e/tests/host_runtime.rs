@@ -1,0 +1,321 @@
+//! The host's runtime behaviour, through the real binary: manifest features, Spin and WASI
+//! imports, both key-value backends, the sandbox limits, and `plugin check`.
+//!
+//! Apps here are small manifests written into a temp dir around the `sandbox-probe`
+//! test component (built by `cargo xtask build`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e_tests::{components_dir, host_bin, HarnessError, Host, HostConfig};
+
+fn probe_app(dir: &Path, extra: &str) -> PathBuf {
+    let probe = components_dir().join("sandbox_probe.wasm");
+    let manifest = dir.join("spin.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "probe"
+[variables]
+greeting = {{ default = "hello" }}
+secret_value = {{ required = true, secret = true }}
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[[trigger.http]]
+route = {{ private = true }}
+component = "backend"
+[component.probe]
+source = "{probe}"
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["http://*.spin.internal"]
+[component.probe.variables]
+greeting = "{{{{ greeting }}}}"
+[component.backend]
+source = "{probe}"
+{extra}
+"#,
+            probe = probe.display()
+        ),
+    )
+    .unwrap();
+    manifest
+}
+
+fn start(dir: &Path, args: &[&str]) -> Result<Host, HarnessError> {
+    let mut config = HostConfig::new(dir.join("state")).variable("secret_value", "s3cr3t-v4lue");
+    config.manifest = probe_app(dir, "");
+    config.args = args.iter().map(|s| s.to_string()).collect();
+    Host::start(config)
+}
+
+#[test]
+fn a_misbehaving_request_fails_alone_and_the_host_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = start(
+        dir.path(),
+        &["--request-timeout-secs", "1", "--max-memory-mib", "64"],
+    )
+    .unwrap();
+    assert_eq!(host.get("/ok").unwrap().status, 200);
+    for (path, reason) in [
+        ("/trap", "the guest panicked"),
+        ("/loop", "the request deadline passed"),
+        ("/alloc", "the guest exceeded its memory limit"),
+    ] {
+        let reply = host.get(path).unwrap();
+        assert_eq!(reply.status, 500, "{path}: {}", reply.body);
+        assert!(
+            host.stderr().contains(reason),
+            "{path}: log should say '{reason}':\n{}",
+            host.stderr()
+        );
+        assert_eq!(host.get("/ok").unwrap().status, 200, "after {path}");
+    }
+}
+
+#[test]
+fn outbound_requests_follow_the_allow_list_and_chaining_reaches_private_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = start(dir.path(), &[]).unwrap();
+    // The private component answers through service chaining...
+    let reply = host
+        .get("/fetch?url=http://backend.spin.internal/ok")
+        .unwrap();
+    assert_eq!((reply.status, reply.body.as_str()), (200, "status 200"));
+    // ...an unknown component does not exist...
+    let reply = host
+        .get("/fetch?url=http://nobody.spin.internal/ok")
+        .unwrap();
+    assert_eq!(reply.status, 502, "{}", reply.body);
+    // ...and anything off the allow-list is refused, loopback included.
+    let reply = host
+        .get(&format!("/fetch?url={}/ok", host.base_url()))
+        .unwrap();
+    assert_eq!(reply.status, 502);
+    assert!(reply.body.contains("HttpRequestDenied"), "{}", reply.body);
+    assert!(host.stderr().contains("outbound request denied"));
+}
+
+#[test]
+fn no_file_system_and_only_declared_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = start(dir.path(), &[]).unwrap();
+    assert_eq!(host.get("/file").unwrap().status, 403);
+    let reply = host.get("/var/greeting").unwrap();
+    assert_eq!((reply.status, reply.body.as_str()), (200, "hello"));
+    // `secret_value` is an app variable the component did not map: not visible.
+    assert_eq!(host.get("/var/secret_value").unwrap().status, 404);
+    let logs = host.stderr();
+    assert!(!logs.contains("s3cr3t-v4lue"), "a secret reached the logs");
+}
+
+#[test]
+fn compare_and_swap_loses_no_update_under_concurrency_and_state_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = start(dir.path(), &[]).unwrap();
+    let url = host.url("/cas/race");
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                for _ in 0..10 {
+                    let status = agent.get(&url).call().unwrap().status();
+                    assert_eq!(status, 200);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(host.get("/increment/n").unwrap().body, "1");
+    let host = host.restart().unwrap();
+    assert_eq!(host.get("/increment/n").unwrap().body, "2");
+    // 80 appends of one byte each: the value is 80 bytes long if no update was lost.
+    let db = rusqlite::Connection::open(dir.path().join("state/sqlite_key_value.db")).unwrap();
+    let len: i64 = db
+        .query_row(
+            "SELECT length(value) FROM spin_key_value WHERE store = 'default' AND key = 'race'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(len, 80);
+}
+
+#[test]
+fn redis_backend_from_a_runtime_config() {
+    let Some(redis) = RedisServer::start() else {
+        eprintln!("SKIPPED: redis-server is not installed (CI installs it from Debian)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
+            redis.port
+        ),
+    )
+    .unwrap();
+    let host = start(
+        dir.path(),
+        &["--runtime-config-file", config_file.to_str().unwrap()],
+    )
+    .unwrap();
+    assert_eq!(host.get("/increment/r").unwrap().body, "1");
+    assert_eq!(host.get("/increment/r").unwrap().body, "2");
+    assert_eq!(host.get("/cas/c").unwrap().status, 200);
+    let host = host.restart().unwrap();
+    assert_eq!(host.get("/increment/r").unwrap().body, "3");
+    // The value lives in Redis, not in the SQLite file.
+    assert!(
+        !dir.path().join("state/sqlite_key_value.db").exists()
+            || rusqlite::Connection::open(dir.path().join("state/sqlite_key_value.db"))
+                .unwrap()
+                .query_row(
+                    "SELECT count(*) FROM spin_key_value WHERE key = 'r'",
+                    [],
+                    |r| r.get::<_, i64>(0)
+                )
+                .unwrap()
+                == 0
+    );
+}
+
+#[test]
+fn manifest_errors_name_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = probe_app(dir.path(), "key_value_storez = [\"default\"]");
+    let out = Command::new(host_bin())
+        .args(["up", "--listen", "127.0.0.1:0", "--manifest"])
+        .arg(&manifest)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env("SPIN_VARIABLE_SECRET_VALUE", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("spin.toml:") && stderr.contains("key_value_storez"),
+        "{stderr}"
+    );
+
+    // A required variable without a value is named with the environment variable to set.
+    let manifest = probe_app(dir.path(), "");
+    let out = Command::new(host_bin())
+        .args(["up", "--listen", "127.0.0.1:0", "--manifest"])
+        .arg(&manifest)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env_remove("SPIN_VARIABLE_SECRET_VALUE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SPIN_VARIABLE_SECRET_VALUE"), "{stderr}");
+}
+
+#[test]
+fn json_logs_carry_component_route_status_and_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = start(dir.path(), &["--log-format", "json"]).unwrap();
+    assert_eq!(host.get("/ok").unwrap().status, 200);
+    let stderr = host.stderr();
+    let line = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "request")
+        .unwrap_or_else(|| panic!("no JSON request log line in:\n{stderr}"));
+    assert_eq!(line["fields"]["component"], "probe");
+    assert_eq!(line["fields"]["status"], 200);
+    assert_eq!(line["fields"]["path"], "/ok");
+    assert!(line["fields"]["duration_ms"].is_number());
+}
+
+#[test]
+fn plugin_check_accepts_the_github_plugin_and_explains_what_is_wrong_with_a_broken_one() {
+    let check = |file: &str| {
+        Command::new(host_bin())
+            .args(["plugin", "check"])
+            .arg(components_dir().join(file))
+            .output()
+            .unwrap()
+    };
+    let good = check("git_access_github.wasm");
+    let text = String::from_utf8_lossy(&good.stdout);
+    assert!(good.status.success(), "{text}");
+    assert!(text.contains("the plugin conforms"), "{text}");
+
+    let broken = check("broken_plugin.wasm");
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert_eq!(broken.status.code(), Some(1), "{text}");
+    for expected in [
+        "validate-token with a credential the provider rejects: the plugin trapped",
+        "verify-webhook with a forged signature: succeeded, but it must fail",
+        "list-repositories with a rejected credential: returned unsupported",
+        "does NOT conform",
+    ] {
+        assert!(text.contains(expected), "missing '{expected}' in:\n{text}");
+    }
+
+    let not_a_plugin = check("sandbox_probe.wasm");
+    let text = String::from_utf8_lossy(&not_a_plugin.stdout);
+    assert_eq!(not_a_plugin.status.code(), Some(1));
+    assert!(
+        text.contains("does not export git-access:provider/provider@0.1.0"),
+        "{text}"
+    );
+}
+
+/// A throwaway `redis-server` on a free port, stopped on drop.
+struct RedisServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(Self { child, port })
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

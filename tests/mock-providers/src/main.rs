@@ -1,0 +1,112 @@
+//! `mock-providers`: runs mock Git provider servers on loopback for offline demos.
+//!
+//! ```text
+//! mock-providers [--listen 127.0.0.1:9000] [--github-seed seed.json] [--github-enterprise]
+//! ```
+//! Without a seed file the built-in demo seed is served (`seeds/github-demo.json`).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::Parser;
+use mock_providers::{
+    github::{GitHubSeed, MockGitHub},
+    MockServer,
+};
+
+/// Mock Git provider servers (GitHub) for trying git-access offline.
+#[derive(Debug, Parser)]
+#[command(name = "mock-providers", version)]
+struct Args {
+    /// Address of the GitHub mock (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// JSON seed for the GitHub mock (users and tokens); the built-in demo seed when absent.
+    #[arg(long, value_name = "FILE")]
+    github_seed: Option<PathBuf>,
+    /// Serve the GitHub Enterprise Server shape (API under /api/v3).
+    #[arg(long)]
+    github_enterprise: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+
+    let seed = match &args.github_seed {
+        Some(path) => {
+            let json = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            GitHubSeed::from_json(&json)
+                .with_context(|| format!("{} is not a valid GitHub seed", path.display()))?
+        }
+        None => GitHubSeed::demo(),
+    };
+    let tokens: Vec<String> = seed
+        .tokens
+        .iter()
+        .map(|t| {
+            let state = match (t.revoked, t.expires_at) {
+                (true, _) => "revoked".to_owned(),
+                (false, Some(at)) => format!("expires {}", at.to_rfc3339()),
+                (false, None) => "no expiry".to_owned(),
+            };
+            format!(
+                "  {} ({}, owner {}, scopes [{}], {state})",
+                t.value,
+                t.kind.as_str(),
+                t.owner,
+                t.scopes.join(", ")
+            )
+        })
+        .collect();
+    let github = if args.github_enterprise {
+        MockGitHub::new_enterprise(seed)?
+    } else {
+        MockGitHub::new(seed)?
+    };
+    let server = MockServer::start_on(github, args.listen).await?;
+
+    println!("GitHub mock listening on {}", server.base_url());
+    println!(
+        "point git-access at it: SPIN_VARIABLE_GITHUB_API_URL={} cargo xtask up",
+        server.base_url()
+    );
+    if args.github_seed.is_none() {
+        // Demo tokens are fake; printing them is the point of the demo.
+        println!("demo tokens:\n{}", tokens.join("\n"));
+    }
+
+    shutdown_signal().await;
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,366 @@
+//! `cargo xtask build`: wasm components into `target/components/`, then the host.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+use crate::layout::Layout;
+use crate::process;
+use crate::progress::Step;
+
+/// Target of every component.
+pub const WASM_TARGET: &str = "wasm32-wasip2";
+/// Cargo profile of the components (`[profile.wasm]` in the workspace manifest).
+pub const WASM_PROFILE: &str = "wasm";
+
+/// Provider plugins shipped as components. Each id names `plugins/<id>` (package
+/// `git-access-<id>`), composed with the gateway into `target/components/provider-<id>.wasm`
+/// (the `provider-<id>` component of `spin.toml`). Adding a provider is one entry here.
+pub const PROVIDERS: &[&str] = &["github"];
+
+/// Components only tests use: `tests/components/<name>` (package `<name>`), built with
+/// everything else (not with `--only`); tests load them from cargo's output folder
+/// (`GIT_ACCESS_COMPONENTS_DIR`, e.g. `sandbox_probe.wasm`).
+pub const TEST_COMPONENTS: &[&str] = &["sandbox-probe", "broken-plugin"];
+
+/// The API component's package.
+const API_PACKAGE: &str = "api";
+/// The generic gateway every provider is composed with.
+const GATEWAY_PACKAGE: &str = "git-access-gateway";
+/// The plugin SDK (a library of the wasm crates, never a component by itself).
+const SDK_PACKAGE: &str = "git-access-plugin-sdk";
+/// Folders under `plugins/` that are not provider plugins.
+const NOT_PROVIDERS: &[&str] = &["sdk", "gateway", "compose"];
+
+/// Every package compiled for wasm: native `cargo test --workspace` must exclude them.
+pub fn wasm_packages() -> Vec<String> {
+    let mut packages = vec![
+        API_PACKAGE.to_owned(),
+        GATEWAY_PACKAGE.to_owned(),
+        SDK_PACKAGE.to_owned(),
+    ];
+    packages.extend(PROVIDERS.iter().map(|id| provider_package(id)));
+    packages.extend(TEST_COMPONENTS.iter().map(|name| (*name).to_owned()));
+    packages
+}
+
+/// A single component to build (`--only`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// `api`.
+    Api,
+    /// `provider-<id>`.
+    Provider(&'static str),
+}
+
+/// Parses `--only`: `api` or `provider-<id>` for a known provider.
+pub fn parse_only(value: &str) -> Result<Only, String> {
+    if value == "api" {
+        return Ok(Only::Api);
+    }
+    value
+        .strip_prefix("provider-")
+        .and_then(|id| PROVIDERS.iter().find(|p| **p == id))
+        .map(|id| Only::Provider(id))
+        .ok_or_else(|| {
+            let known: Vec<String> = std::iter::once("api".to_owned())
+                .chain(PROVIDERS.iter().map(|id| format!("provider-{id}")))
+                .collect();
+            format!("unknown component '{value}' (known: {})", known.join(", "))
+        })
+}
+
+/// A deployable component of `spin.toml`.
+#[derive(Debug, Clone, Copy)]
+enum Component {
+    Api,
+    Provider(&'static str),
+    /// A component only tests use.
+    TestFixture(&'static str),
+}
+
+impl Component {
+    fn all() -> Vec<Self> {
+        std::iter::once(Component::Api)
+            .chain(PROVIDERS.iter().map(|id| Component::Provider(id)))
+            .chain(
+                TEST_COMPONENTS
+                    .iter()
+                    .map(|name| Component::TestFixture(name)),
+            )
+            .collect()
+    }
+
+    /// Where the deployable is written, named as in `spin.toml`; none for test components,
+    /// which are used as cargo built them.
+    fn output(self, layout: &Layout) -> Option<PathBuf> {
+        match self {
+            Component::Api => Some(layout.components_dir().join("api.wasm")),
+            Component::Provider(id) => {
+                Some(layout.components_dir().join(format!("provider-{id}.wasm")))
+            }
+            Component::TestFixture(_) => None,
+        }
+    }
+
+    /// Cargo packages it is made of.
+    fn packages(self) -> Vec<String> {
+        match self {
+            Component::Api => vec![API_PACKAGE.to_owned()],
+            Component::Provider(id) => vec![GATEWAY_PACKAGE.to_owned(), provider_package(id)],
+            Component::TestFixture(name) => vec![name.to_owned()],
+        }
+    }
+}
+
+fn provider_package(id: &str) -> String {
+    format!("git-access-{id}")
+}
+
+/// File stem cargo gives a cdylib package's artifact.
+fn artifact_stem(package: &str) -> String {
+    package.replace('-', "_")
+}
+
+/// Builds the components (all, or the `only` one), then the host unless `only` is given.
+pub fn build(layout: &Layout, only: Option<&Only>) -> anyhow::Result<()> {
+    let components = match only {
+        None => Component::all(),
+        Some(Only::Api) => vec![Component::Api],
+        Some(Only::Provider(id)) => vec![Component::Provider(id)],
+    };
+    warn_unlisted_plugins(layout);
+    ensure_wasm_target(layout)?;
+    build_wasm(layout, &components)?;
+    write_components(layout, &components)?;
+    if only.is_none() {
+        build_host(layout)?;
+    }
+    Ok(())
+}
+
+/// Installs the wasm target when missing: with `RUSTUP_AUTO_INSTALL=0` the toolchain file
+/// alone does not.
+fn ensure_wasm_target(layout: &Layout) -> anyhow::Result<()> {
+    let mut list = Command::new("rustup");
+    list.current_dir(&layout.root)
+        .args(["target", "list", "--installed"]);
+    let installed = match process::output(list) {
+        Ok(Ok(stdout)) => stdout,
+        Ok(Err(failure)) => bail!("{failure}"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: rustup not found; assuming the {WASM_TARGET} target is installed");
+            return Ok(());
+        }
+        Err(error) => return Err(error).context("cannot run rustup"),
+    };
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    let step = Step::start(&format!(
+        "adding the {WASM_TARGET} target (rustup target add)"
+    ));
+    let mut add = Command::new("rustup");
+    add.current_dir(&layout.root)
+        .args(["target", "add", WASM_TARGET]);
+    process::run(add)?;
+    step.done();
+    Ok(())
+}
+
+/// One cargo invocation for every package of the wanted components.
+fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
+    let mut packages: Vec<String> = Vec::new();
+    for package in components.iter().flat_map(|c| c.packages()) {
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    let mut cargo = process::cargo(layout);
+    cargo
+        .args(["build", "--target", WASM_TARGET, "--profile", WASM_PROFILE])
+        .arg("--target-dir")
+        .arg(layout.wasm_target_dir());
+    for package in &packages {
+        cargo.args(["-p", package]);
+    }
+    let step = Step::start(&format!(
+        "building wasm components ({})",
+        packages.join(", ")
+    ));
+    process::run(cargo)?;
+    step.done();
+    Ok(())
+}
+
+/// Copies the API and composes each provider plugin with the gateway.
+fn write_components(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
+    let step = Step::start(&format!(
+        "writing {}",
+        relative(layout, &layout.components_dir())
+    ));
+    for component in components {
+        let Some(path) = component.output(layout) else {
+            continue;
+        };
+        let bytes = match component {
+            Component::TestFixture(_) => continue,
+            Component::Api => read(&layout.wasm_artifact(&artifact_stem(API_PACKAGE)))?,
+            Component::Provider(id) => {
+                let gateway = read(&layout.wasm_artifact(&artifact_stem(GATEWAY_PACKAGE)))?;
+                let plugin = read(&layout.wasm_artifact(&artifact_stem(&provider_package(id))))?;
+                git_access_compose::compose(&gateway, &plugin)
+                    .with_context(|| format!("cannot compose the gateway with plugins/{id}"))?
+            }
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        report_write(layout, &path, &bytes)?;
+    }
+    // `git-access-host plugin compose` looks for the gateway here by default.
+    let gateway = layout.wasm_artifact(&artifact_stem(GATEWAY_PACKAGE));
+    if gateway.exists() {
+        report_write(
+            layout,
+            &layout.components_dir().join("gateway.wasm"),
+            &read(&gateway)?,
+        )?;
+    }
+    step.done();
+    Ok(())
+}
+
+fn report_write(layout: &Layout, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let written = write_if_changed(path, bytes)?;
+    eprintln!(
+        "    {}: {} ({} KiB)",
+        relative(layout, path),
+        if written { "written" } else { "unchanged" },
+        bytes.len().div_ceil(1024)
+    );
+    Ok(())
+}
+
+/// `cargo build --release -p host`.
+fn build_host(layout: &Layout) -> anyhow::Result<()> {
+    let mut cargo = process::cargo(layout);
+    cargo.args(["build", "--release", "-p", "host"]);
+    let step = Step::start("building the host (cargo build --release -p host)");
+    process::run(cargo)?;
+    step.done();
+    Ok(())
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Writes `bytes` unless the file already holds them, so unchanged components keep their
+/// timestamps (and caches keyed on them stay warm). Writes through a temporary file and a
+/// rename, so a running host never reads half a component.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+    if std::fs::read(path).is_ok_and(|existing| existing == bytes) {
+        return Ok(false);
+    }
+    let temporary = path.with_extension("wasm.tmp");
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(true)
+}
+
+/// Tells about `plugins/<dir>` crates that look like providers but are not in
+/// [`PROVIDERS`], the usual slip when adding one.
+fn warn_unlisted_plugins(layout: &Layout) {
+    let Ok(entries) = std::fs::read_dir(layout.root.join("plugins")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_crate = entry.path().join("Cargo.toml").is_file();
+        if is_crate
+            && !NOT_PROVIDERS.contains(&name.as_str())
+            && !PROVIDERS.contains(&name.as_str())
+        {
+            eprintln!(
+                "warning: plugins/{name} is not built: add \"{name}\" to PROVIDERS in xtask/src/build.rs"
+            );
+        }
+    }
+}
+
+fn relative(layout: &Layout, path: &Path) -> String {
+    path.strip_prefix(&layout.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_accepts_known_components() {
+        assert_eq!(parse_only("api"), Ok(Only::Api));
+        assert_eq!(parse_only("provider-github"), Ok(Only::Provider("github")));
+        let err = parse_only("provider-nope").expect_err("unknown provider");
+        assert!(err.contains("provider-github"), "{err}");
+    }
+
+    #[test]
+    fn provider_components_are_named_as_in_spin_toml() {
+        let layout = Layout::discover().expect("layout");
+        let component = Component::Provider("github");
+        assert_eq!(
+            component.output(&layout),
+            Some(layout.components_dir().join("provider-github.wasm"))
+        );
+        assert_eq!(
+            component.packages(),
+            vec!["git-access-gateway", "git-access-github"]
+        );
+        assert_eq!(artifact_stem("git-access-github"), "git_access_github");
+    }
+
+    #[test]
+    fn every_provider_has_a_component_in_spin_toml() {
+        let layout = Layout::discover().expect("layout");
+        let manifest = std::fs::read_to_string(layout.manifest()).expect("spin.toml");
+        for id in PROVIDERS {
+            let source = format!("source = \"target/components/provider-{id}.wasm\"");
+            assert!(manifest.contains(&source), "spin.toml lacks {source}");
+        }
+        assert!(manifest.contains("source = \"target/components/api.wasm\""));
+    }
+
+    #[test]
+    fn every_wasm_crate_is_excluded_from_native_workspace_tests() {
+        let packages = wasm_packages();
+        for package in [
+            "api",
+            "git-access-gateway",
+            "git-access-github",
+            "git-access-plugin-sdk",
+            "sandbox-probe",
+        ] {
+            assert!(packages.iter().any(|p| p == package), "{package}");
+        }
+    }
+
+    #[test]
+    fn unchanged_bytes_are_not_rewritten() {
+        let dir = std::env::temp_dir().join(format!("xtask-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("c.wasm");
+        assert!(write_if_changed(&path, b"one").expect("write"));
+        assert!(!write_if_changed(&path, b"one").expect("write"));
+        assert!(write_if_changed(&path, b"two").expect("write"));
+        assert_eq!(std::fs::read(&path).expect("read"), b"two");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}
