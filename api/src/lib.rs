@@ -5,21 +5,32 @@
 //! reach provider components through [`providers`] (service chaining to
 //! `http://provider-<id>.spin.internal/<function>`) and Spin key-value through [`state`].
 //!
-//! Only this file, `providers::client` and `state` touch Spin; everything else is plain
-//! Rust with unit tests that run natively (`cargo test -p api`). The spin-sdk bindings
-//! compile on the host target too (their imports are never called there), so no module
-//! needs a `cfg` gate.
+//! Organization routes authenticate through [`tenancy`]; Git tokens live in
+//! [`git_tokens`], sealed with [`crypto`]. Request bodies are read by [`json_body`].
+//!
+//! Only this file, `providers::client`, `state::wasi_store` and the Spin variable reads
+//! touch Spin; everything else is plain Rust with unit tests that run natively
+//! (`cargo test -p api`), state logic against an in-memory store. The bindings compile
+//! on the host target too (their imports are never called there), so no module needs a
+//! `cfg` gate.
 
+mod clock;
+mod crypto;
+mod git_tokens;
 mod handlers;
+mod ids;
+mod json_body;
 mod problem;
 mod providers;
 mod redact;
 mod reply;
 mod router;
 mod state;
+mod tenancy;
 
 use spin_sdk::http::{Request, Response};
 
+use crate::handlers::Incoming;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::router::Resolution;
@@ -29,9 +40,23 @@ use crate::router::Resolution;
 async fn handle(req: Request) -> Response {
     let method = req.method().to_string();
     let path = req.path().to_owned();
+    let header = |name: &str| {
+        req.header(name)
+            .and_then(|value| value.as_str())
+            .map(str::to_owned)
+    };
     let outcome = match router::resolve(&method, &path) {
         Resolution::Matched { route, params } => {
-            handlers::dispatch(route, &params, req.body()).await
+            match json_body::check_size(header("content-length").as_deref(), req.body().len()) {
+                Err(problem) => Err(problem),
+                Ok(()) => {
+                    let incoming = Incoming {
+                        authorization: header("authorization"),
+                        body: req.body().to_vec(),
+                    };
+                    handlers::dispatch(route, &params, &incoming).await
+                }
+            }
         }
         Resolution::MethodNotAllowed { allow } => {
             Err(Problem::method_not_allowed(&method, &path, &allow))

@@ -31,6 +31,24 @@ impl Reply {
         }
     }
 
+    /// No body, e.g. 204 after a delete.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A body served as it is, with the given content type.
+    pub fn raw(status: u16, content_type: &str, body: &[u8]) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.to_vec(),
+        }
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));

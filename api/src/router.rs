@@ -14,16 +14,141 @@ pub enum Route {
     ListProviders,
     /// `POST /api/providers/{provider}/validate-token`: check a token with a provider.
     ValidateToken,
+    /// `GET /api/openapi.json`: the OpenAPI document of this API.
+    OpenApi,
+    /// `POST /organization`: create an organization (bootstrap token).
+    CreateOrganization,
+    /// `GET /organization/{organizationId}`.
+    GetOrganization,
+    /// `GET /organization/{organizationId}/member`.
+    ListMembers,
+    /// `POST /organization/{organizationId}/member`.
+    CreateMember,
+    /// `GET /organization/{organizationId}/member/{memberId}`.
+    GetMember,
+    /// `PUT /organization/{organizationId}/member/{memberId}`.
+    ReplaceMember,
+    /// `DELETE /organization/{organizationId}/member/{memberId}`.
+    DeleteMember,
+    /// `GET /organization/{organizationId}/apiToken`.
+    ListApiTokens,
+    /// `POST /organization/{organizationId}/apiToken`.
+    CreateApiToken,
+    /// `DELETE /organization/{organizationId}/apiToken/{apiTokenId}`.
+    DeleteApiToken,
+    /// `GET /organization/{organizationId}/gitToken`.
+    ListGitTokens,
+    /// `POST /organization/{organizationId}/gitToken`.
+    CreateGitToken,
+    /// `GET /organization/{organizationId}/gitToken/{gitTokenId}`.
+    GetGitToken,
+    /// `PUT /organization/{organizationId}/gitToken/{gitTokenId}`.
+    ReplaceGitToken,
+    /// `DELETE /organization/{organizationId}/gitToken/{gitTokenId}`.
+    DeleteGitToken,
+    /// `GET /organization/{organizationId}/gitToken/{gitTokenId}/associatedServices`.
+    GitTokenServices,
+    /// `GET /organization/{organizationId}/account/gitAuthProvider`.
+    ListGitAuthProviders,
+    /// `POST /organization/{organizationId}/admin/reencrypt`: key rotation.
+    Reencrypt,
 }
 
 /// The route table: method, path pattern, route.
-const ROUTES: &[(&str, &str, Route)] = &[
+pub const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "/healthz", Route::Healthz),
     ("GET", "/api/providers", Route::ListProviders),
     (
         "POST",
         "/api/providers/{provider}/validate-token",
         Route::ValidateToken,
+    ),
+    ("GET", "/api/openapi.json", Route::OpenApi),
+    ("POST", "/organization", Route::CreateOrganization),
+    (
+        "GET",
+        "/organization/{organizationId}",
+        Route::GetOrganization,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/member",
+        Route::ListMembers,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/member",
+        Route::CreateMember,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/member/{memberId}",
+        Route::GetMember,
+    ),
+    (
+        "PUT",
+        "/organization/{organizationId}/member/{memberId}",
+        Route::ReplaceMember,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/member/{memberId}",
+        Route::DeleteMember,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/apiToken",
+        Route::ListApiTokens,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/apiToken",
+        Route::CreateApiToken,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/apiToken/{apiTokenId}",
+        Route::DeleteApiToken,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/gitToken",
+        Route::ListGitTokens,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/gitToken",
+        Route::CreateGitToken,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/gitToken/{gitTokenId}",
+        Route::GetGitToken,
+    ),
+    (
+        "PUT",
+        "/organization/{organizationId}/gitToken/{gitTokenId}",
+        Route::ReplaceGitToken,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/gitToken/{gitTokenId}",
+        Route::DeleteGitToken,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/gitToken/{gitTokenId}/associatedServices",
+        Route::GitTokenServices,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/account/gitAuthProvider",
+        Route::ListGitAuthProviders,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/admin/reencrypt",
+        Route::Reencrypt,
     ),
 ];
 
@@ -143,6 +268,36 @@ mod tests {
         assert_eq!(route, Route::ValidateToken);
         assert_eq!(params.get("provider"), Some("github"));
         assert_eq!(params.get("other"), None);
+    }
+
+    #[test]
+    fn organization_routes_capture_their_ids() {
+        let (route, params) = matched("PUT", "/organization/o-1/gitToken/t-1");
+        assert_eq!(route, Route::ReplaceGitToken);
+        assert_eq!(params.get("organizationId"), Some("o-1"));
+        assert_eq!(params.get("gitTokenId"), Some("t-1"));
+        assert_eq!(
+            matched("GET", "/organization/o/gitToken/t/associatedServices").0,
+            Route::GitTokenServices
+        );
+        assert_eq!(
+            matched("GET", "/organization/o/account/gitAuthProvider").0,
+            Route::ListGitAuthProviders
+        );
+        assert_eq!(
+            resolve("PATCH", "/organization/o/gitToken/t"),
+            Resolution::MethodNotAllowed {
+                allow: vec!["DELETE", "GET", "PUT"]
+            }
+        );
+    }
+
+    #[test]
+    fn every_pattern_is_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (method, pattern, _) in ROUTES {
+            assert!(seen.insert((method, pattern)), "{method} {pattern} twice");
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!   `target/components/` (composing each provider plugin with the gateway) and the host.
 //! - `cargo xtask up [--listen ADDR]` builds, then runs the host on `spin.toml`.
 //! - `cargo xtask test` builds, then runs every test, end-to-end ones included.
+//! - `cargo xtask bench [--quick]` builds, then measures the host against its baselines
+//!   and writes `bench/results.md` and `bench/results.json`.
 
 mod build;
 mod layout;
@@ -40,6 +42,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
     },
+    /// Build everything, then measure the host against its baselines (bench/results.md).
+    Bench {
+        /// One short run per figure instead of three.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Build everything, then run all tests (native, plugin and API logic, end to end).
     Test {
         /// Extra arguments for the test binaries, e.g. `-- --nocapture`.
@@ -71,7 +79,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             build::build(&layout, None)?;
             test(&layout, &test_args)
         }
+        Command::Bench { quick } => {
+            build::build(&layout, None)?;
+            bench(&layout, quick)
+        }
     }
+}
+
+/// Builds the benchmark driver in release and runs it on loopback.
+fn bench(layout: &Layout, quick: bool) -> anyhow::Result<()> {
+    let mut cargo = process::cargo(layout);
+    cargo.args(["build", "--release", "-p", "git-access-bench"]);
+    let step = progress::Step::start("building the benchmark driver (release)");
+    process::run(cargo)?;
+    step.done();
+    let mut driver = std::process::Command::new(
+        layout
+            .native_target_dir
+            .join("release")
+            .join(format!("git-access-bench{}", std::env::consts::EXE_SUFFIX)),
+    );
+    driver
+        .current_dir(&layout.root)
+        .arg("--host-bin")
+        .arg(layout.host_bin())
+        .arg("--components-dir")
+        .arg(layout.wasm_artifacts_dir())
+        .arg("--out")
+        .arg(layout.root.join("bench"))
+        .arg("--command-line")
+        .arg(if quick {
+            "cargo xtask bench --quick"
+        } else {
+            "cargo xtask bench"
+        });
+    if quick {
+        driver.arg("--quick");
+    }
+    let step = progress::Step::start("measuring (loopback only)");
+    process::run(driver)?;
+    step.done();
+    Ok(())
 }
 
 /// Runs the host in the foreground. On Unix the host replaces this process, so signals

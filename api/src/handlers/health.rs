@@ -1,18 +1,19 @@
 //! `GET /healthz`: the component runs and its key-value store reads and writes.
 //!
-//! Each call increments the counter at [`HEALTHZ_CHECKS_KEY`] and reports the new value
-//! as `checks`, so two calls answer consecutive numbers and the count survives a restart.
+//! Each call atomically increments the counter at [`keys::HEALTHZ_CHECKS`]
+//! (`wasi:keyvalue` atomics) and reports the new value as `checks`, so two calls answer
+//! consecutive numbers and the count survives a restart.
 
 use serde_json::json;
 
 use crate::problem::Problem;
 use crate::reply::Reply;
-use crate::state::{Store, HEALTHZ_CHECKS_KEY};
+use crate::state::{keys, KeyValue, WasiStore};
 
 /// 200 `{"status":"ok","kv":"ok","checks":N}`, or 503 when key-value fails.
 pub fn check() -> Result<Reply, Problem> {
-    let checks = Store::open()
-        .and_then(|store| store.increment(HEALTHZ_CHECKS_KEY))
+    let checks = WasiStore::open()
+        .and_then(|store| store.increment(keys::HEALTHZ_CHECKS, 1))
         .map_err(|e| e.to_problem().with("kv", "error"))?;
     Ok(healthy(checks))
 }

@@ -12,14 +12,18 @@ use crate::reply::Reply;
 
 /// 200 `{"results": [item, ...]}`; 500 only when the `providers` variable is unreadable.
 pub async fn list() -> Result<Reply, Problem> {
+    Ok(Reply::json(200, &json!({ "results": items().await? })))
+}
+
+/// One item per configured provider, in the order of the `providers` variable.
+pub async fn items() -> Result<Vec<Value>, Problem> {
     let ids = providers::configured()?;
     let infos = join_all(ids.iter().map(|id| client::call(id, "info", None))).await;
-    let results: Vec<Value> = ids
+    Ok(ids
         .iter()
         .zip(infos)
         .map(|(id, info)| item(id, info))
-        .collect();
-    Ok(Reply::json(200, &json!({ "results": results })))
+        .collect())
 }
 
 /// One list item: the provider's info with `type` added, or `{id, type, error}`.

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod error;
 pub mod protocol;
+pub mod token_check;
 
 pub use error::CallError;
 

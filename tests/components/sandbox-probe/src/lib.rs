@@ -61,6 +61,18 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             Ok(value) => text(200, value),
             Err(err) => text(404, format!("{err}")),
         },
+        "kv-get" => {
+            let store = spin_sdk::key_value::Store::open_default()?;
+            match store.get(&arg)? {
+                Some(value) => text(200, String::from_utf8_lossy(&value).into_owned()),
+                None => text(404, "no such key"),
+            }
+        }
+        "kv-set" => {
+            let store = spin_sdk::key_value::Store::open_default()?;
+            store.set(&arg, query.as_bytes())?;
+            text(200, "stored")
+        }
         "increment" => {
             let bucket = store::open("default").map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let value =

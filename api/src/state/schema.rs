@@ -1,0 +1,155 @@
+//! Schema version of the stored data (`meta:schema_version`, ASCII decimal) and the
+//! migrations that bring an older store up to date.
+//!
+//! Every request that touches organization data reads the version (batched with its first
+//! read) and calls [`ensure`]. A store older than [`CURRENT`] is migrated step by step;
+//! each step must be idempotent, because two instances may run it at once, and the
+//! version moves forward with compare-and-swap only after its step has run. A store newer
+//! than this build is refused (503) rather than misread.
+//!
+//! Adding a migration: bump [`CURRENT`], append a [`Step`] to [`steps`] whose `to` is the
+//! new version, and test it on a store written by the previous version.
+
+use super::{cas, keys, KeyValue, StateError, STORE};
+
+/// Schema version this build writes.
+pub const CURRENT: u32 = 1;
+
+/// One migration: brings the store from `to - 1` to `to`.
+pub struct Step<K> {
+    /// The version after this step.
+    pub to: u32,
+    /// What it does, for logs.
+    pub describe: &'static str,
+    /// Does it; must be idempotent.
+    pub run: fn(&K) -> Result<(), StateError>,
+}
+
+/// Every migration, in order.
+pub fn steps<K: KeyValue>() -> Vec<Step<K>> {
+    vec![Step {
+        to: 1,
+        describe: "create the organization index meta:organizations",
+        run: create_organization_index,
+    }]
+}
+
+/// Migrates the store to [`CURRENT`] if needed; `stored` is the value of
+/// [`keys::SCHEMA_VERSION`] as the caller read it.
+pub fn ensure<K: KeyValue>(kv: &K, stored: Option<&[u8]>) -> Result<(), StateError> {
+    migrate(kv, stored, &steps(), CURRENT).map(|_| ())
+}
+
+/// Runs the steps between the stored version and `target`; returns the version reached.
+pub fn migrate<K: KeyValue>(
+    kv: &K,
+    stored: Option<&[u8]>,
+    steps: &[Step<K>],
+    target: u32,
+) -> Result<u32, StateError> {
+    let mut version = parse(stored)?;
+    if version > target {
+        return Err(StateError::SchemaTooNew {
+            store: STORE,
+            found: version,
+            supported: target,
+        });
+    }
+    let start = version;
+    for step in steps.iter().filter(|s| s.to > start && s.to <= target) {
+        eprintln!(
+            "api: migrating the store to schema {}: {}",
+            step.to, step.describe
+        );
+        (step.run)(kv)?;
+        version = cas::update(kv, keys::SCHEMA_VERSION, |current| {
+            let seen = parse(current)?;
+            Ok::<_, StateError>(if seen >= step.to {
+                cas::Change::Keep(seen)
+            } else {
+                cas::Change::Write(step.to.to_string().into_bytes(), step.to)
+            })
+        })?;
+    }
+    Ok(version)
+}
+
+/// The stored version; an absent key is version 0 (a store that predates versioning).
+fn parse(stored: Option<&[u8]>) -> Result<u32, StateError> {
+    let Some(bytes) = stored else { return Ok(0) };
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| StateError::corrupt(keys::SCHEMA_VERSION, "not a decimal version number"))
+}
+
+/// Version 1: the organization index exists (organizations are added to it with CAS).
+fn create_organization_index<K: KeyValue>(kv: &K) -> Result<(), StateError> {
+    cas::update(kv, keys::ORGANIZATIONS, |current| {
+        Ok::<_, StateError>(match current {
+            Some(_) => cas::Change::Keep(()),
+            None => cas::Change::Write(b"{}".to_vec(), ()),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::memory::MemoryStore;
+
+    #[test]
+    fn a_fresh_store_is_migrated_to_the_current_version() {
+        let kv = MemoryStore::new();
+        ensure(&kv, None).unwrap();
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"1");
+        assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap().unwrap(), b"{}");
+        // Current: nothing runs, nothing is written.
+        let swaps = kv.swaps();
+        ensure(&kv, Some(b"1")).unwrap();
+        assert_eq!(kv.swaps(), swaps);
+    }
+
+    #[test]
+    fn migration_keeps_existing_data() {
+        let kv = MemoryStore::new();
+        kv.set(keys::ORGANIZATIONS, br#"{"o":"Acme"}"#).unwrap();
+        ensure(&kv, None).unwrap();
+        assert_eq!(
+            kv.get(keys::ORGANIZATIONS).unwrap().unwrap(),
+            br#"{"o":"Acme"}"#
+        );
+    }
+
+    fn mark_two(kv: &MemoryStore) -> Result<(), StateError> {
+        kv.set("migrated:2", b"yes")
+    }
+
+    #[test]
+    fn later_steps_run_in_order_and_only_once() {
+        let kv = MemoryStore::new();
+        let mut all = steps::<MemoryStore>();
+        all.push(Step {
+            to: 2,
+            describe: "test step",
+            run: mark_two,
+        });
+        assert_eq!(migrate(&kv, Some(b"1"), &all, 2).unwrap(), 2);
+        assert_eq!(kv.get("migrated:2").unwrap().unwrap(), b"yes");
+        assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap(), None, "step 1 skipped");
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"2");
+    }
+
+    #[test]
+    fn a_newer_or_unreadable_store_is_refused() {
+        let kv = MemoryStore::new();
+        assert!(matches!(
+            ensure(&kv, Some(b"9")),
+            Err(StateError::SchemaTooNew { found: 9, .. })
+        ));
+        assert!(matches!(
+            ensure(&kv, Some(b"one")),
+            Err(StateError::Corrupt { .. })
+        ));
+    }
+}

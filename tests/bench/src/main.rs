@@ -1,0 +1,233 @@
+//! `git-access-bench`: measures the host side by side with its baselines in one run and
+//! writes `bench/results.md` and `bench/results.json`. Run it through `cargo xtask bench`.
+
+mod instantiate;
+mod load;
+mod processes;
+mod report;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use load::{Load, Stats};
+use processes::{first_ok, host_command, Server};
+use report::Report;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// One short run per figure instead of three.
+    #[arg(long)]
+    quick: bool,
+    /// The host binary.
+    #[arg(long)]
+    host_bin: Option<PathBuf>,
+    /// Folder with the test components (`sandbox_probe.wasm`).
+    #[arg(long)]
+    components_dir: Option<PathBuf>,
+    /// Where to write results.md and results.json.
+    #[arg(long, default_value = "bench")]
+    out: PathBuf,
+    /// The command line that started the run, for the report.
+    #[arg(long, default_value = "cargo xtask bench")]
+    command_line: String,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The native baseline: a hyper hello-world (internal).
+    NativeHello,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Some(Cmd::NativeHello) => runtime.block_on(native_hello()),
+        None => runtime.block_on(bench(&cli)),
+    }
+}
+
+/// The baseline every req/s figure is compared with.
+async fn native_hello() -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let service = service_fn(|_req| async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                    bytes::Bytes::from_static(b"ok"),
+                )))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+const CONNECTIONS: usize = 32;
+
+async fn bench(cli: &Cli) -> anyhow::Result<()> {
+    let runs = if cli.quick { 1 } else { 3 };
+    let duration = Duration::from_secs(if cli.quick { 1 } else { 3 });
+    let mut report = Report::new(&cli.command_line, runs);
+    let (Some(host_bin), Some(components_dir)) = (&cli.host_bin, &cli.components_dir) else {
+        anyhow::bail!("--host-bin and --components-dir are required");
+    };
+    let work = tempfile::tempdir()?;
+    let probe = std::fs::canonicalize(components_dir.join("sandbox_probe.wasm"))?;
+    let host_bin = &std::fs::canonicalize(host_bin)?;
+    let manifest = work.path().join("spin.toml");
+    std::fs::write(&manifest, report::probe_manifest(&probe))?;
+
+    eprintln!("==> native hello-world baseline");
+    let exe = std::env::current_exe()?;
+    let mut native_cmd = tokio::process::Command::new(&exe);
+    native_cmd.arg("native-hello");
+    let native = Server::spawn(native_cmd).await?;
+    let native_hello = median_load(&native.base_url, "/", duration, runs, CONNECTIONS).await?;
+    drop(native);
+
+    eprintln!("==> host: hello, KV read, KV write, chaining");
+    let state = work.path().join("state");
+    let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
+    let idle_rss = host.rss_mib().map(|(rss, _)| rss);
+    let hello = median_load(&host.base_url, "/ok", duration, runs, CONNECTIONS).await?;
+    let set = load::run(&Load {
+        url: format!("{}/kv-set/bench?value", host.base_url),
+        connections: 1,
+        duration,
+        max_requests: 1,
+    })
+    .await?;
+    anyhow::ensure!(set.ok == 1, "kv-set failed");
+    let kv_read = median_load(&host.base_url, "/kv-get/bench", duration, runs, CONNECTIONS).await?;
+    let kv_write = median_load(
+        &host.base_url,
+        "/kv-set/bench?v",
+        duration,
+        runs,
+        CONNECTIONS,
+    )
+    .await?;
+    let direct = median_load(&host.base_url, "/ok", duration, runs, 1).await?;
+    let chained = median_load(
+        &host.base_url,
+        "/fetch?url=http://backend.spin.internal/ok",
+        duration,
+        runs,
+        1,
+    )
+    .await?;
+    let load_rss = host.rss_mib();
+    drop(host);
+
+    eprintln!("==> cold start (empty cache, then warm cache)");
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for i in 0..runs {
+        let state = work.path().join(format!("cold-{i}"));
+        for samples in [&mut cold, &mut warm] {
+            let started = Instant::now();
+            let server = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
+            samples.push(first_ok(&format!("{}/ok", server.base_url), started).await?);
+        }
+    }
+
+    eprintln!("==> instantiation");
+    let instantiation_us =
+        instantiate::mean_instantiation_us(&probe, if cli.quick { 500 } else { 3000 }).await?;
+
+    report.ratio(
+        "hello-world req/s, host vs native hyper (32 conns)",
+        &hello,
+        &native_hello,
+        0.5,
+    );
+    report.ratio(
+        "KV read req/s vs host hello (32 conns)",
+        &kv_read,
+        &hello,
+        0.8,
+    );
+    report.ratio(
+        "KV write req/s vs host hello (32 conns)",
+        &kv_write,
+        &hello,
+        0.8,
+    );
+    report.chaining(&chained, &direct, 100.0);
+    report.cold_start(&cold, &warm, 1000.0);
+    report.value(
+        "instantiation (pooling allocator, mean)",
+        instantiation_us,
+        "µs",
+        None,
+    );
+    if let Some(rss) = idle_rss {
+        report.value("host RSS at idle", rss, "MiB", Some(150.0));
+    }
+    if let Some((_, peak)) = load_rss {
+        report.value("host peak RSS under load (VmHWM)", peak, "MiB", Some(150.0));
+    }
+    report.not_measured(
+        "webhook ingestion (signed GitHub push → verify → dedupe → store)",
+        "the webhook receiver is not built yet (issue 8)",
+    );
+    report.not_measured(
+        "token list p99, org of 50 tokens, 0 vs 1,000,000 other-org tokens",
+        "needs the Git token API (issue 7) in this build",
+    );
+    report.raw("native hello", &native_hello);
+    report.raw("host hello", &hello);
+    report.raw("host KV read", &kv_read);
+    report.raw("host KV write", &kv_write);
+    report.raw("host hello, 1 conn", &direct);
+    report.raw("host chained call, 1 conn", &chained);
+    report.write(&cli.out)?;
+    eprintln!("wrote {}/results.md and results.json", cli.out.display());
+    Ok(())
+}
+
+/// Median (by req/s) of `runs` load runs against `base + path`.
+async fn median_load(
+    base: &str,
+    path: &str,
+    duration: Duration,
+    runs: usize,
+    connections: usize,
+) -> anyhow::Result<Stats> {
+    let mut all = Vec::new();
+    // A short warm-up so first-request costs do not count.
+    load::run(&Load {
+        url: format!("{base}{path}"),
+        connections,
+        duration: Duration::from_millis(300),
+        max_requests: 2_000,
+    })
+    .await?;
+    for _ in 0..runs {
+        let stats = load::run(&Load {
+            url: format!("{base}{path}"),
+            connections,
+            duration,
+            max_requests: 5_000_000,
+        })
+        .await?;
+        anyhow::ensure!(stats.errors == 0, "{path}: {} errors", stats.errors);
+        all.push(stats);
+    }
+    all.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    Ok(all.swap_remove(all.len() / 2))
+}

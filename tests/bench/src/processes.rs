@@ -1,0 +1,81 @@
+//! Processes under test: the host on a manifest, and the native hello-world baseline, each
+//! started as its own process and read for its `listening on http://…` line.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running server process, killed on drop.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+impl Server {
+    /// Spawns `command` and waits for its listening line.
+    pub async fn spawn(mut command: Command) -> anyhow::Result<Self> {
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let mut child = command.spawn().context("cannot start the server process")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
+            .await
+            .context("the server did not start within 120 s")??
+            .context("the server exited before listening")?;
+        let Some(url) = line.strip_prefix("listening on ") else {
+            bail!("unexpected first line: {line}");
+        };
+        Ok(Self {
+            child,
+            base_url: url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Resident set size and its peak, in MiB, from /proc.
+    pub fn rss_mib(&self) -> Option<(f64, f64)> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+}
+
+/// The host serving `manifest` with a given state dir.
+pub fn host_command(host_bin: &Path, manifest: &Path, state_dir: &Path) -> Command {
+    let mut command = Command::new(host_bin);
+    command
+        .args(["up", "--listen", "127.0.0.1:0", "--manifest"])
+        .arg(manifest)
+        .arg("--state-dir")
+        .arg(state_dir)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Waits until `url` answers 200 and returns how long that took from `since`.
+pub async fn first_ok(url: &str, since: Instant) -> anyhow::Result<Duration> {
+    let load = crate::load::Load {
+        url: url.to_owned(),
+        connections: 1,
+        duration: Duration::from_secs(30),
+        max_requests: 1,
+    };
+    let stats = crate::load::run(&load).await?;
+    anyhow::ensure!(stats.ok == 1, "{url} did not answer 200");
+    Ok(since.elapsed())
+}
