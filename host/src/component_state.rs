@@ -26,6 +26,8 @@ pub struct ComponentConfig {
     pub variables: HashMap<String, String>,
     /// Environment variables.
     pub environment: Vec<(String, String)>,
+    /// Read-only directory mounts: (host directory, guest path).
+    pub files: Vec<(std::path::PathBuf, String)>,
 }
 
 /// Key-value stores by label, shared by every instance.

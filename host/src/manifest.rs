@@ -158,9 +158,27 @@ pub struct ComponentDecl {
     /// Environment variables visible to the component.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// Files made visible to the component, read-only.
+    #[serde(default)]
+    pub files: Vec<FileMount>,
     /// Build settings, used by `spin build` (the host ignores them).
     #[serde(default)]
     pub build: Option<toml::Table>,
+}
+
+/// An entry of a component's `files`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FileMount {
+    /// A directory relative to the manifest, mounted at the same path under `/`.
+    Path(String),
+    /// `{ source = "dir", destination = "/path" }`.
+    Mapping {
+        /// Directory relative to the manifest.
+        source: String,
+        /// Absolute path inside the component.
+        destination: String,
+    },
 }
 
 /// A component source.
@@ -221,6 +239,25 @@ impl Manifest {
                     "[component.{id}] source: remote sources are not supported; build the component and give its file path"
                 ));
             }
+            for mount in &component.files {
+                let (source, destination) = match mount {
+                    FileMount::Path(p) => (p.as_str(), None),
+                    FileMount::Mapping {
+                        source,
+                        destination,
+                    } => (source.as_str(), Some(destination.as_str())),
+                };
+                if source.contains(['*', '?', '[']) {
+                    return Err(format!(
+                        "[component.{id}] files: glob pattern '{source}' is not supported; mount a directory with {{ source = \"dir\", destination = \"/path\" }}"
+                    ));
+                }
+                if destination.is_some_and(|d| !d.starts_with('/')) {
+                    return Err(format!(
+                        "[component.{id}] files: destination of '{source}' must be an absolute path"
+                    ));
+                }
+            }
             for name in component.variables.keys() {
                 check_variable_name(name).map_err(|e| format!("[component.{id}.variables] {e}"))?;
             }
@@ -256,6 +293,28 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// A component's file mounts as (host directory, guest path), resolved against the
+    /// manifest's folder.
+    pub fn file_mounts(&self, manifest_dir: &Path, id: &str) -> Vec<(PathBuf, String)> {
+        let Some(component) = self.component.get(id) else {
+            return Vec::new();
+        };
+        component
+            .files
+            .iter()
+            .map(|mount| match mount {
+                FileMount::Path(p) => (
+                    manifest_dir.join(p),
+                    format!("/{}", p.trim_start_matches("./").trim_start_matches('/')),
+                ),
+                FileMount::Mapping {
+                    source,
+                    destination,
+                } => (manifest_dir.join(source), destination.clone()),
+            })
+            .collect()
     }
 
     /// Absolute path of a component's source, resolved against the manifest's folder.

@@ -231,6 +231,7 @@ impl Suite {
             key_value_stores: Vec::new(),
             variables: HashMap::new(),
             environment: Vec::new(),
+            files: Vec::new(),
         });
         let mut store = new_store(
             &self.engine,

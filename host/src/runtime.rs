@@ -144,7 +144,17 @@ impl Runtime {
                 .map(|t| app_vars.expand(t))
                 .collect::<Result<_, _>>()
                 .map_err(|e| anyhow!("[component.{id}] allowed_outbound_hosts: {e}"))?;
+            let files = manifest.file_mounts(&manifest_dir, id);
+            for (dir, _) in &files {
+                if !dir.is_dir() {
+                    bail!(
+                        "[component.{id}] files: {} is not a directory",
+                        dir.display()
+                    );
+                }
+            }
             let config = ComponentConfig {
+                files,
                 id: id.clone(),
                 allowed_hosts: AllowedHosts::parse(&allowed)
                     .map_err(|e| anyhow!("[component.{id}] {e}"))?,
@@ -344,6 +354,12 @@ pub fn new_store(
     wasi.inherit_stderr()
         .inherit_stdout()
         .envs(&config.environment);
+    for (dir, guest) in &config.files {
+        // Checked at start-up; a directory removed since then just stays invisible.
+        if let Err(err) = wasi.preopened_dir(dir, guest, wasmtime_wasi::FsPerms::ReadOnly) {
+            tracing::warn!(component = %config.id, dir = %dir.display(), "cannot mount: {err}");
+        }
+    }
     let state = ComponentState {
         wasi: wasi.build(),
         http: WasiHttpCtx::new(),

@@ -30,6 +30,7 @@ pub async fn mean_instantiation_us(component: &Path, count: u32) -> anyhow::Resu
         key_value_stores: Vec::new(),
         variables: HashMap::new(),
         environment: Vec::new(),
+        files: Vec::new(),
     });
     let stores = Arc::new(HashMap::new());
     let mut total = Duration::ZERO;

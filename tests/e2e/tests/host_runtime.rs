@@ -44,6 +44,21 @@ source = "{probe}"
     manifest
 }
 
+/// The host logs before it answers, but its stderr reaches the harness through a pipe
+/// and a reader thread: give the line a moment to arrive.
+fn log_contains(host: &Host, needle: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if host.stderr().contains(needle) {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn start(dir: &Path, args: &[&str]) -> Result<Host, HarnessError> {
     let mut config = HostConfig::new(dir.join("state")).variable("secret_value", "s3cr3t-v4lue");
     config.manifest = probe_app(dir, "");
@@ -68,7 +83,7 @@ fn a_misbehaving_request_fails_alone_and_the_host_keeps_serving() {
         let reply = host.get(path).unwrap();
         assert_eq!(reply.status, 500, "{path}: {}", reply.body);
         assert!(
-            host.stderr().contains(reason),
+            log_contains(&host, reason),
             "{path}: log should say '{reason}':\n{}",
             host.stderr()
         );
@@ -96,7 +111,7 @@ fn outbound_requests_follow_the_allow_list_and_chaining_reaches_private_componen
         .unwrap();
     assert_eq!(reply.status, 502);
     assert!(reply.body.contains("HttpRequestDenied"), "{}", reply.body);
-    assert!(host.stderr().contains("outbound request denied"));
+    assert!(log_contains(&host, "outbound request denied"));
 }
 
 #[test]
@@ -230,6 +245,11 @@ fn json_logs_carry_component_route_status_and_duration() {
     let dir = tempfile::tempdir().unwrap();
     let host = start(dir.path(), &["--log-format", "json"]).unwrap();
     assert_eq!(host.get("/ok").unwrap().status, 200);
+    assert!(
+        log_contains(&host, "\"message\":\"request\""),
+        "{}",
+        host.stderr()
+    );
     let stderr = host.stderr();
     let line = stderr
         .lines()
@@ -318,4 +338,55 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+#[test]
+fn exact_routes_beat_wildcards_and_components_see_only_their_files_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/hello.txt"), "mounted read-only").unwrap();
+    let probe = components_dir().join("sandbox_probe.wasm");
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "routes"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[[trigger.http]]
+route = "/env/WHO"
+component = "backend"
+[[trigger.http]]
+route = "/file/..."
+component = "backend"
+[component.probe]
+source = "{probe}"
+environment = {{ WHO = "probe" }}
+[component.backend]
+source = "{probe}"
+environment = {{ WHO = "backend" }}
+files = [{{ source = "data", destination = "/data" }}]
+"#,
+            probe = probe.display()
+        ),
+    )
+    .unwrap();
+    let mut config = HostConfig::new(dir.path().join("state"));
+    config.manifest = manifest;
+    let host = Host::start(config).unwrap();
+    assert_eq!(host.get("/env/WHO").unwrap().body, "backend");
+    let reply = host.get("/file?path=/data/hello.txt").unwrap();
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "mounted read-only")
+    );
+    // The same file is invisible to the component that was not given it.
+    assert_eq!(host.get("/env/WHO2").unwrap().status, 404);
+    let reply = host.get("/fetch?url=http://x").unwrap();
+    assert_eq!(reply.status, 502, "no allow-list entry: {}", reply.body);
+    let probe_file = host.get("/x/../file?path=/data/hello.txt").unwrap();
+    assert_ne!(probe_file.body, "mounted read-only");
 }

@@ -1,5 +1,5 @@
 //! A component that misbehaves on request, so end-to-end tests can check that the host
-//! contains it: `/ok`, `/trap`, `/loop`, `/alloc`, `/fetch?url=`, `/file`, `/cas/<key>`,
+//! contains it: `/ok`, `/trap`, `/loop`, `/alloc`, `/fetch?url=`, `/file?path=`, `/env/<name>`, `/cas/<key>`,
 //! `/increment/<key>`, `/var/<name>`.
 
 use spin_sdk::http::{IntoResponse, Request, Response};
@@ -53,9 +53,16 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 Err(err) => text(502, format!("denied or failed: {err}")),
             }
         }
-        "file" => match std::fs::read_to_string("/etc/passwd") {
-            Ok(_) => text(200, "read a host file"),
-            Err(err) => text(403, format!("no file access: {err}")),
+        "file" => {
+            let path = query.strip_prefix("path=").unwrap_or("/etc/passwd");
+            match std::fs::read_to_string(path) {
+                Ok(content) => text(200, content),
+                Err(err) => text(403, format!("no file access: {err}")),
+            }
+        }
+        "env" => match std::env::var(&arg) {
+            Ok(value) => text(200, value),
+            Err(_) => text(404, "unset"),
         },
         "var" => match spin_sdk::variables::get(&arg) {
             Ok(value) => text(200, value),
