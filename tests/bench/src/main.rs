@@ -43,6 +43,17 @@ struct Cli {
 enum Cmd {
     /// The native baseline: a hyper hello-world (internal).
     NativeHello,
+    /// Drive load at one URL and print its statistics (for profiling by hand).
+    Load {
+        /// Loopback URL.
+        url: String,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +63,21 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Some(Cmd::NativeHello) => runtime.block_on(native_hello()),
+        Some(Cmd::Load {
+            url,
+            connections,
+            seconds,
+        }) => runtime.block_on(async {
+            let stats = load::run(&Load {
+                url,
+                connections,
+                duration: Duration::from_secs(seconds),
+                max_requests: u64::MAX / 2,
+            })
+            .await?;
+            println!("{}", serde_json::to_string(&stats)?);
+            Ok(())
+        }),
         None => runtime.block_on(bench(&cli)),
     }
 }
