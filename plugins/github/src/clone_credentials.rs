@@ -3,10 +3,10 @@
 //! GitHub accepts any user name with a token; `x-access-token` is the conventional one and
 //! also works for App installation tokens.
 
-use git_access_plugin_sdk::{api_url::HttpUrl, ProviderError};
+use git_access_plugin_sdk::ProviderError;
 
+use crate::api_client::{self, checked_name, web_base};
 use crate::bindings::types::{CloneAccess, Connection, RepositoryRef};
-use crate::github_api;
 
 const USERNAME: &str = "x-access-token";
 
@@ -15,7 +15,7 @@ pub fn clone_credentials(
     conn: &Connection,
     repo: &RepositoryRef,
 ) -> Result<CloneAccess, ProviderError> {
-    let web = web_base(&github_api::api_base(&conn.api_url)?)?;
+    let web = web_base(&api_client::api_base(&conn.api_url)?)?;
     let owner = checked_name("owner", &repo.owner)?;
     let name = checked_name(
         "repository name",
@@ -32,7 +32,7 @@ pub fn clone_credentials(
             expires_at: None,
         });
     }
-    let token = github_api::clean_token(token)?;
+    let token = api_client::clean_token(token)?;
     let (scheme, rest) = web.split_once("://").unwrap_or(("https", web.as_str()));
     Ok(CloneAccess {
         url_with_credentials: format!(
@@ -44,47 +44,6 @@ pub fn clone_credentials(
         password: token.to_string(),
         expires_at: None,
     })
-}
-
-/// The web (and Git) base URL that belongs to an API base:
-/// `https://api.github.com` → `https://github.com`,
-/// `https://HOST/api/v3` → `https://HOST` (GitHub Enterprise Server),
-/// `https://api.SUB.ghe.com` → `https://SUB.ghe.com` (GitHub Enterprise Cloud with data
-/// residency); anything else (a mock server) is used as it is.
-pub fn web_base(api_base: &str) -> Result<String, ProviderError> {
-    let url = HttpUrl::parse(api_base)?;
-    let host = url.host();
-    if host == "api.github.com" {
-        return Ok(format!("{}://github.com", url.scheme));
-    }
-    if let Some(prefix) = url.path.strip_suffix("/api/v3") {
-        return Ok(format!("{}{prefix}", url.origin()));
-    }
-    if let (Some(sub), "") = (host.strip_prefix("api."), url.path.as_str()) {
-        if sub.ends_with(".ghe.com") {
-            let port = &url.authority[host.len()..];
-            return Ok(format!("{}://{sub}{port}", url.scheme));
-        }
-    }
-    Ok(url.to_string())
-}
-
-/// Owners and repository names are letters, digits, `-`, `_` and `.`; anything else could
-/// change the URL's meaning.
-fn checked_name<'a>(what: &str, value: &'a str) -> Result<&'a str, ProviderError> {
-    let ok = !value.is_empty()
-        && value != "."
-        && value != ".."
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(value)
-    } else {
-        Err(ProviderError::InvalidInput(format!(
-            "invalid GitHub {what} `{value}`: use letters, digits, `-`, `_` and `.`"
-        )))
-    }
 }
 
 /// Percent-encodes a password for the user-info part of a URL.
@@ -136,20 +95,6 @@ mod tests {
 
     #[test]
     fn hosts_from_api_urls() {
-        let cases = [
-            ("https://api.github.com", "https://github.com"),
-            ("https://api.github.com/", "https://github.com"),
-            ("https://ghe.example.com/api/v3", "https://ghe.example.com"),
-            (
-                "https://ghe.example.com:8443/api/v3/",
-                "https://ghe.example.com:8443",
-            ),
-            ("https://api.acme.ghe.com", "https://acme.ghe.com"),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-        ];
-        for (api, web) in cases {
-            assert_eq!(web_base(api).unwrap(), web, "{api}");
-        }
         let creds = clone_credentials(&conn("http://127.0.0.1:8080", "ghp_x"), &repo("o", "r.git"))
             .unwrap();
         assert_eq!(creds.url, "http://127.0.0.1:8080/o/r.git");

@@ -1,18 +1,34 @@
 //! The GitHub provider plugin of git-access (github.com, GitHub Enterprise Cloud and
 //! Server), exporting `git-access:provider/provider@0.1.0`.
 //!
-//! Implemented: `info`, `validate-token`, `verify-webhook`, `clone-credentials`; every other
-//! call answers `unsupported`. The logic lives in plain modules that compile natively, so
-//! `cargo test -p git-access-github` exercises it without a WebAssembly runtime.
+//! Implemented: every call but the GitHub App installation ones, which the separate
+//! `github-app` plugin owns and which answer `unsupported` here. One module per concern:
+//!
+//! - [`api_client`]: API and web base URLs, request headers, GitHub's error conventions;
+//! - [`paging`]: cursors and the bounded name search over page-numbered lists;
+//! - [`token_validation`] and [`permission_probes`]: `validate-token`;
+//! - [`repositories`]: `list-repositories`, `get-repository`, `list-branches`;
+//! - [`webhooks`]: `create-webhook`, `get-webhook`, `delete-webhook`;
+//! - [`webhook_verify`] and [`webhook_events`]: `verify-webhook`;
+//! - [`clone_credentials`], [`oauth`], [`provider_info`].
+//!
+//! The logic takes a [`git_access_plugin_sdk::Transport`], so `cargo test -p
+//! git-access-github` exercises it natively against a fake GitHub; in the component the
+//! transport is `wasi:http`.
 
+mod api_client;
 mod bindings;
 mod clone_credentials;
 mod component;
-mod github_api;
+mod oauth;
+mod paging;
+mod permission_probes;
 mod provider_info;
+mod repositories;
 mod token_validation;
 mod webhook_events;
 mod webhook_verify;
+mod webhooks;
 
 #[cfg(test)]
 mod fixtures;

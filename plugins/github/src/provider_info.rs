@@ -1,9 +1,9 @@
 //! What the plugin tells git-access about itself.
 
+use crate::api_client::{DEFAULT_API_URL, DEFAULT_WEB_URL};
 use crate::bindings::types::{
     Capability, ProviderInfo, TokenKind, TokenKindInfo, WebhookEventKind,
 };
-use crate::github_api::{DEFAULT_API_URL, DEFAULT_WEB_URL};
 use crate::token_validation::{CLASSIC_REQUIRED, FINE_GRAINED_REQUIRED};
 
 /// The plugin's description.
@@ -27,11 +27,24 @@ pub fn info() -> ProviderInfo {
                 label: "Fine-grained personal access token".to_string(),
                 required_permissions: names(FINE_GRAINED_REQUIRED),
             },
+            TokenKindInfo {
+                kind: TokenKind::OauthToken,
+                label: "OAuth token (from signing in with GitHub)".to_string(),
+                required_permissions: names(CLASSIC_REQUIRED),
+            },
+            TokenKindInfo {
+                kind: TokenKind::AppToken,
+                label: "GitHub App user or installation token".to_string(),
+                required_permissions: names(FINE_GRAINED_REQUIRED),
+            },
         ],
         capabilities: vec![
             Capability::ValidateToken,
+            Capability::Repositories,
+            Capability::Webhooks,
             Capability::VerifyWebhook,
             Capability::CloneCredentials,
+            Capability::Oauth,
             Capability::SelfManaged,
         ],
         webhook_events: vec![
@@ -60,6 +73,7 @@ mod tests {
             info.token_kinds[1].required_permissions,
             ["contents:read", "webhooks:write", "pull_requests:write"]
         );
-        assert_eq!(info.capabilities.len(), 4);
+        assert_eq!(info.capabilities.len(), 7);
+        assert!(!info.capabilities.contains(&Capability::AppInstallations));
     }
 }

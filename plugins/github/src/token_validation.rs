@@ -1,13 +1,28 @@
-//! `validate-token`: who a token acts as, its kind, its scopes against what git-access
-//! needs, and when it expires. Reads `GET /user` only; never writes.
+//! `validate-token`: who a token acts as, its kind, its permissions against what git-access
+//! needs, and when it expires. Reads only; never writes.
+//!
+//! - Classic PATs (`ghp_`) and OAuth tokens (`gho_`): `GET /user`; GitHub lists the scopes
+//!   in `X-OAuth-Scopes`.
+//! - Fine-grained PATs (`github_pat_`) and App user tokens (`ghu_`): `GET /user`, then
+//!   `GET /user/repos` and read-only probes on one repository (see [`permission_probes`]).
+//! - App installation tokens (`ghs_`) have no user: `GET /installation/repositories`,
+//!   then the same probes.
+//!
+//! Expiry comes from `GitHub-Authentication-Token-Expiration`. GitHub answers 401 `Bad
+//! credentials` alike for unknown, expired and revoked tokens: all are `unauthorized`.
 
 use git_access_plugin_sdk::{timestamp, HttpResponse, ProviderError};
 use serde::Deserialize;
 
+use crate::api_client::{self, GitHub};
 use crate::bindings::types::{
     Connection, PermissionCheck, PermissionStatus, TokenKind, TokenReport,
 };
-use crate::github_api::{self, SERVICE};
+use crate::paging;
+use crate::permission_probes;
+use crate::repositories::{self, InstallationRepos};
+
+pub use crate::permission_probes::FINE_GRAINED_REQUIRED;
 
 /// Classic scopes git-access needs, with why. `repo` covers listing, branches and cloning;
 /// webhooks need `admin:repo_hook` because removing a hook needs admin.
@@ -22,26 +37,8 @@ pub const CLASSIC_REQUIRED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Fine-grained permissions git-access needs (`write` includes `read`), with why.
-pub const FINE_GRAINED_REQUIRED: &[(&str, &str)] = &[
-    (
-        "contents:read",
-        "Read repositories and branches and clone them",
-    ),
-    (
-        "webhooks:write",
-        "Create, read and delete the webhook that triggers deployments (read and write)",
-    ),
-    (
-        "pull_requests:write",
-        "Read pull requests and report deployments on them (read and write)",
-    ),
-];
-
 /// Scopes that give far more than git-access needs; worth a warning.
 const RISKY_SCOPES: &[&str] = &["delete_repo", "admin:org", "admin:enterprise", "site_admin"];
-
-const REJECTED: &str = "GitHub rejected the token: it is invalid, expired or revoked";
 
 #[derive(Deserialize)]
 struct User {
@@ -49,55 +46,54 @@ struct User {
     name: Option<String>,
 }
 
-/// Checks the connection's token against `GET {api}/user`.
+/// Checks the connection's token.
 pub fn validate_token(conn: &Connection) -> Result<TokenReport, ProviderError> {
-    let base = github_api::api_base(&conn.api_url)?;
-    let token = github_api::clean_token(&conn.token)?;
-    let response = github_api::get(&base, "/user", token).send()?;
-    report_from_user_response(token, response)
+    validate(&GitHub::connect(conn)?)
 }
 
-/// Builds the report from the answer to `GET /user`.
-pub fn report_from_user_response(
-    token: &str,
-    response: HttpResponse,
-) -> Result<TokenReport, ProviderError> {
-    if response.status == 401 {
-        return Err(ProviderError::Unauthorized(REJECTED.to_string()));
+/// Checks the token of `github`.
+pub fn validate(github: &GitHub) -> Result<TokenReport, ProviderError> {
+    let token = github.token();
+    if token.is_empty() {
+        return Err(ProviderError::InvalidInput(
+            "a GitHub token is required".to_string(),
+        ));
     }
-    let response = response.error_for_status(SERVICE)?;
-    let user: User = response.json()?;
+    if repositories::is_installation_token(token) {
+        return validate_installation_token(github);
+    }
     let kind = token_kind(token);
-    let scopes_header = response.header("x-oauth-scopes");
-    let scopes = scopes_header.map(parse_scopes).unwrap_or_default();
+    let response = github.call(github.get("/user"))?;
+    let user: User = response.json()?;
     let mut warnings = Vec::new();
 
-    let permissions = match (kind, scopes_header) {
-        (TokenKind::FineGrainedPat, _) => {
-            warnings.push(format!(
-                "GitHub does not list a fine-grained token's permissions, so {} were not \
-                 verified; make sure the token has them for the repositories you deploy",
-                names(FINE_GRAINED_REQUIRED)
-            ));
-            unverified(FINE_GRAINED_REQUIRED)
+    let scopes_header = response
+        .header("x-oauth-scopes")
+        .filter(|_| !matches!(kind, TokenKind::FineGrainedPat | TokenKind::AppToken));
+    let (scopes, permissions) = match scopes_header {
+        Some(header) => {
+            let scopes: Vec<String> = api_client::split_list(header)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            let permissions = classic_permissions(&scopes, &mut warnings);
+            (scopes, permissions)
         }
-        (TokenKind::AppToken, _) => {
-            warnings.push(
-                "A GitHub App token has the permissions of its app installation; they were \
-                 not verified"
-                    .to_string(),
-            );
-            unverified(FINE_GRAINED_REQUIRED)
-        }
-        (_, Some(_)) => classic_permissions(&scopes, &mut warnings),
-        (_, None) => {
-            warnings.push(format!(
-                "GitHub did not report the token's scopes, so {} were not verified",
-                names(CLASSIC_REQUIRED)
-            ));
-            unverified(CLASSIC_REQUIRED)
+        // Fine-grained and App tokens, and any token GitHub reports no scopes for.
+        None => {
+            let repos = repositories::fetch_repositories(github, 1, paging::MAX_PER_PAGE)?;
+            let probes = permission_probes::probe(github, &repos.items)?;
+            warnings.extend(probes.warnings);
+            (probes.proven, probes.permissions)
         }
     };
+    if kind == TokenKind::AppToken {
+        warnings.push(
+            "This token acts for a GitHub App on behalf of a user: it can do only what both \
+             the app and the user may"
+                .to_string(),
+        );
+    }
     if kind == TokenKind::Unknown {
         warnings.push(
             "The token does not look like a current GitHub token (ghp_, github_pat_, ...); \
@@ -116,28 +112,64 @@ pub fn report_from_user_response(
             risky.join(", ")
         ));
     }
+    let expires_at = expiry(&response, &mut warnings);
+    Ok(report(
+        user.login,
+        user.name.filter(|n| !n.is_empty()),
+        kind,
+        scopes,
+        permissions,
+        expires_at,
+        warnings,
+    ))
+}
 
-    let expires_at = match response.header("github-authentication-token-expiration") {
-        None => None,
-        Some(value) => {
-            let normalized = timestamp::normalize_rfc3339(value);
-            if normalized.is_none() {
-                warnings.push(format!(
-                    "GitHub reported an expiry date git-access could not read: {value}"
-                ));
-            }
-            normalized
-        }
-    };
+/// An installation token acts as its App installation: its account is the one the app is
+/// installed on, and it sees only the installation's repositories.
+fn validate_installation_token(github: &GitHub) -> Result<TokenReport, ProviderError> {
+    let path = paging::page_query(repositories::INSTALLATION_REPOS, 1, paging::MAX_PER_PAGE);
+    let response = github.call(github.get(&path))?;
+    let repos = response.json::<InstallationRepos>()?.repositories;
+    let probes = permission_probes::probe(github, &repos)?;
+    let mut warnings = probes.warnings;
+    let account = repos
+        .first()
+        .map(|r| r.owner.login.clone())
+        .unwrap_or_default();
+    warnings.push(
+        "This is a GitHub App installation token: it expires within an hour and has the \
+         permissions of the app's installation"
+            .to_string(),
+    );
+    let expires_at = expiry(&response, &mut warnings);
+    Ok(report(
+        account,
+        None,
+        TokenKind::AppToken,
+        probes.proven,
+        probes.permissions,
+        expires_at,
+        warnings,
+    ))
+}
 
+fn report(
+    account: String,
+    account_name: Option<String>,
+    kind: TokenKind,
+    scopes: Vec<String>,
+    permissions: Vec<PermissionCheck>,
+    expires_at: Option<String>,
+    warnings: Vec<String>,
+) -> TokenReport {
     let missing = permissions
         .iter()
         .filter(|p| p.status == PermissionStatus::Missing)
         .map(|p| p.name.clone())
         .collect();
-    Ok(TokenReport {
-        account: user.login,
-        account_name: user.name.filter(|n| !n.is_empty()),
+    TokenReport {
+        account,
+        account_name,
         kind,
         scopes,
         permissions,
@@ -145,7 +177,19 @@ pub fn report_from_user_response(
         expires_at,
         workspace: None,
         warnings,
-    })
+    }
+}
+
+/// The expiry GitHub announces in `GitHub-Authentication-Token-Expiration`, as RFC 3339.
+fn expiry(response: &HttpResponse, warnings: &mut Vec<String>) -> Option<String> {
+    let value = response.header("github-authentication-token-expiration")?;
+    let normalized = timestamp::normalize_rfc3339(value);
+    if normalized.is_none() {
+        warnings.push(format!(
+            "GitHub reported an expiry date git-access could not read: {value}"
+        ));
+    }
+    normalized
 }
 
 /// The kind of a token, from its prefix.
@@ -161,16 +205,6 @@ pub fn token_kind(token: &str) -> TokenKind {
     } else {
         TokenKind::Unknown
     }
-}
-
-/// Splits `X-OAuth-Scopes` (`repo, admin:repo_hook`).
-fn parse_scopes(header: &str) -> Vec<String> {
-    header
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Status of each classic scope git-access needs, given the scopes the token has.
@@ -198,36 +232,14 @@ fn classic_permissions(scopes: &[String], warnings: &mut Vec<String>) -> Vec<Per
         .collect()
 }
 
-fn unverified(required: &[(&str, &str)]) -> Vec<PermissionCheck> {
-    required
-        .iter()
-        .map(|(name, reason)| PermissionCheck {
-            name: name.to_string(),
-            reason: reason.to_string(),
-            status: PermissionStatus::Unverified,
-        })
-        .collect()
-}
-
-fn names(required: &[(&str, &str)]) -> String {
-    required
-        .iter()
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api_client::fake::FakeGitHub;
+    use crate::api_client::REJECTED;
+    use serde_json::json;
 
-    fn user_response(headers: &[(&str, &str)]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: headers.iter().copied().collect(),
-            body: br#"{"login":"octocat","id":1,"name":"The Octocat"}"#.to_vec(),
-        }
-    }
+    const USER: &str = r#"{"login":"octocat","id":1,"name":"The Octocat"}"#;
 
     fn statuses(report: &TokenReport) -> Vec<(String, PermissionStatus)> {
         report
@@ -235,6 +247,23 @@ mod tests {
             .iter()
             .map(|p| (p.name.clone(), p.status))
             .collect()
+    }
+
+    fn validate_with(fake: &FakeGitHub, token: &str) -> Result<TokenReport, ProviderError> {
+        validate(&GitHub::new("http://gh", token, fake))
+    }
+
+    fn repos(private: bool, admin: bool) -> String {
+        json!([{
+            "id": 1, "name": "hello", "full_name": "octocat/hello", "owner": {"login": "octocat"},
+            "html_url": "https://github.com/octocat/hello", "private": private,
+            "permissions": {"admin": admin}
+        }])
+        .to_string()
+    }
+
+    fn refused(permission: &str) -> [(&str, &str); 1] {
+        [("X-Accepted-GitHub-Permissions", permission)]
     }
 
     #[test]
@@ -250,17 +279,20 @@ mod tests {
 
     #[test]
     fn classic_token_with_everything() {
-        let report = report_from_user_response(
-            "ghp_abc",
-            user_response(&[
+        let fake = FakeGitHub::new().on(
+            "GET",
+            "/user",
+            200,
+            &[
                 ("X-OAuth-Scopes", "repo, admin:repo_hook, read:org"),
                 (
                     "GitHub-Authentication-Token-Expiration",
                     "2026-12-01 10:00:00 UTC",
                 ),
-            ]),
-        )
-        .unwrap();
+            ],
+            USER,
+        );
+        let report = validate_with(&fake, "ghp_abc").unwrap();
         assert_eq!(report.account, "octocat");
         assert_eq!(report.account_name.as_deref(), Some("The Octocat"));
         assert_eq!(report.kind, TokenKind::ClassicPat);
@@ -275,67 +307,169 @@ mod tests {
         );
         assert_eq!(report.expires_at.as_deref(), Some("2026-12-01T10:00:00Z"));
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(fake.sent().len(), 1, "one read for a classic token");
     }
 
     #[test]
     fn write_repo_hook_is_not_admin() {
-        let report = report_from_user_response(
-            "ghp_abc",
-            user_response(&[
+        let fake = FakeGitHub::new().on(
+            "GET",
+            "/user",
+            200,
+            &[
                 ("x-oauth-scopes", "repo,write:repo_hook"),
                 (
                     "github-authentication-token-expiration",
                     "2026-12-01 10:00:00 +0200",
                 ),
-            ]),
-        )
-        .unwrap();
+            ],
+            USER,
+        );
+        let report = validate_with(&fake, "ghp_abc").unwrap();
         assert_eq!(report.missing, ["admin:repo_hook"]);
-        assert_eq!(report.permissions[1].status, PermissionStatus::Missing);
         assert!(report.warnings[0].contains("write:repo_hook is not enough"));
         assert_eq!(report.expires_at.as_deref(), Some("2026-12-01T08:00:00Z"));
     }
 
     #[test]
-    fn classic_token_without_scopes() {
-        let report =
-            report_from_user_response("ghp_abc", user_response(&[("X-OAuth-Scopes", "")])).unwrap();
+    fn classic_token_without_scopes_misses_both() {
+        let fake = FakeGitHub::new().on("GET", "/user", 200, &[("X-OAuth-Scopes", "")], USER);
+        let report = validate_with(&fake, "ghp_abc").unwrap();
         assert_eq!(report.missing, ["repo", "admin:repo_hook"]);
         assert!(report.scopes.is_empty());
-        assert_eq!(report.expires_at, None);
     }
 
     #[test]
-    fn fine_grained_is_unverified_with_a_warning() {
-        let report = report_from_user_response(
-            "github_pat_abc",
-            user_response(&[(
-                "GitHub-Authentication-Token-Expiration",
-                "2026-01-31 23:00:00 -0100",
-            )]),
-        )
-        .unwrap();
+    fn fine_grained_token_with_everything_readable() {
+        let fake = FakeGitHub::new()
+            .on("GET", "/user/repos", 200, &[], &repos(true, true))
+            .on(
+                "GET",
+                "/user",
+                200,
+                &[(
+                    "GitHub-Authentication-Token-Expiration",
+                    "2026-01-31 23:00:00 -0100",
+                )],
+                USER,
+            )
+            .on(
+                "GET",
+                "/repos/octocat/hello/commits",
+                409,
+                &[],
+                r#"{"message":"Git Repository is empty."}"#,
+            )
+            .on("GET", "/repos/octocat/hello/hooks", 200, &[], "[]")
+            .on("GET", "/repos/octocat/hello/pulls", 200, &[], "[]");
+        let report = validate_with(&fake, "github_pat_abc").unwrap();
         assert_eq!(report.kind, TokenKind::FineGrainedPat);
+        assert!(report.missing.is_empty());
+        assert_eq!(
+            statuses(&report),
+            [
+                ("contents:read".to_string(), PermissionStatus::Granted),
+                ("webhooks:write".to_string(), PermissionStatus::Unverified),
+                (
+                    "pull_requests:write".to_string(),
+                    PermissionStatus::Unverified
+                ),
+            ]
+        );
+        assert_eq!(
+            report.scopes,
+            ["contents:read", "webhooks:read", "pull_requests:read"]
+        );
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert!(
+            report.warnings[0].contains("webhooks:write and pull_requests:write were not verified")
+        );
+        assert_eq!(report.expires_at.as_deref(), Some("2026-02-01T00:00:00Z"));
+        assert!(
+            fake.sent().iter().all(|r| r.method().as_str() == "GET"),
+            "validation never writes: {:?}",
+            fake.sent_lines()
+        );
+    }
+
+    #[test]
+    fn fine_grained_token_missing_each_permission() {
+        let fake = FakeGitHub::new()
+            .on("GET", "/user/repos", 200, &[], &repos(true, true))
+            .on("GET", "/user", 200, &[], USER)
+            .on(
+                "GET",
+                "/commits",
+                403,
+                &refused("contents=read"),
+                r#"{"message":"Resource not accessible by personal access token"}"#,
+            )
+            .on("GET", "/hooks", 403, &refused("webhooks=read"), "{}")
+            .on("GET", "/pulls", 403, &refused("pull_requests=read"), "{}");
+        let report = validate_with(&fake, "github_pat_abc").unwrap();
+        assert_eq!(
+            report.missing,
+            ["contents:read", "webhooks:write", "pull_requests:write"]
+        );
+        assert!(report.scopes.is_empty());
+    }
+
+    #[test]
+    fn fine_grained_token_on_public_or_no_repositories_is_unverified() {
+        let fake = FakeGitHub::new()
+            .on("GET", "/user/repos", 200, &[], &repos(false, true))
+            .on("GET", "/user", 200, &[], USER)
+            .on("GET", "/commits", 200, &[], "[]")
+            .on("GET", "/hooks", 403, &refused("webhooks=read"), "{}")
+            .on("GET", "/pulls", 200, &[], "[]");
+        let report = validate_with(&fake, "github_pat_abc").unwrap();
+        assert_eq!(report.missing, ["webhooks:write"]);
+        assert_eq!(report.permissions[0].status, PermissionStatus::Unverified);
+        assert!(report
+            .warnings
+            .iter()
+            .any(|w| w.contains("only public repositories")));
+
+        let fake = FakeGitHub::new()
+            .on("GET", "/user/repos", 200, &[], "[]")
+            .on("GET", "/user", 200, &[], USER);
+        let report = validate_with(&fake, "github_pat_abc").unwrap();
         assert!(report.missing.is_empty());
         assert!(report
             .permissions
             .iter()
             .all(|p| p.status == PermissionStatus::Unverified));
-        assert_eq!(report.permissions.len(), 3);
-        assert_eq!(report.warnings.len(), 1);
-        assert_eq!(report.expires_at.as_deref(), Some("2026-02-01T00:00:00Z"));
+        assert!(report.warnings[0].contains("cannot reach any repository"));
+    }
+
+    #[test]
+    fn installation_token_lists_installation_repositories() {
+        let body = json!({"total_count": 1, "repositories": serde_json::from_str::<serde_json::Value>(&repos(true, false)).unwrap()}).to_string();
+        let fake = FakeGitHub::new()
+            .on("GET", "/installation/repositories", 200, &[], &body)
+            .on("GET", "/commits", 200, &[], "[]")
+            .on("GET", "/hooks", 200, &[], "[]")
+            .on("GET", "/pulls", 403, &refused("pull_requests=read"), "{}");
+        let report = validate_with(&fake, "ghs_abc").unwrap();
+        assert_eq!(report.kind, TokenKind::AppToken);
+        assert_eq!(report.account, "octocat");
+        assert_eq!(report.missing, ["pull_requests:write"]);
+        assert!(!fake.sent_lines().iter().any(|l| l.ends_with("/user")));
     }
 
     #[test]
     fn unreadable_expiry_and_risky_scopes_warn() {
-        let report = report_from_user_response(
-            "gho_abc",
-            user_response(&[
+        let fake = FakeGitHub::new().on(
+            "GET",
+            "/user",
+            200,
+            &[
                 ("X-OAuth-Scopes", "repo, admin:repo_hook, delete_repo"),
                 ("GitHub-Authentication-Token-Expiration", "soon"),
-            ]),
-        )
-        .unwrap();
+            ],
+            USER,
+        );
+        let report = validate_with(&fake, "gho_abc").unwrap();
         assert_eq!(report.kind, TokenKind::OauthToken);
         assert_eq!(report.expires_at, None);
         assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
@@ -343,46 +477,53 @@ mod tests {
 
     #[test]
     fn rejected_token_is_unauthorized() {
-        let response = HttpResponse {
-            status: 401,
-            headers: Default::default(),
-            body: br#"{"message":"Bad credentials"}"#.to_vec(),
-        };
-        match report_from_user_response("ghp_abc", response) {
-            Err(ProviderError::Unauthorized(message)) => assert_eq!(message, REJECTED),
+        let fake =
+            FakeGitHub::new().on("GET", "/user", 401, &[], r#"{"message":"Bad credentials"}"#);
+        match validate_with(&fake, "ghp_abc") {
+            Err(ProviderError::Unauthorized(message)) => {
+                assert!(message.starts_with(REJECTED), "{message}")
+            }
             other => panic!("expected unauthorized, got {other:?}"),
         }
     }
 
     #[test]
     fn rate_limit_and_server_errors_pass_through() {
-        let response = HttpResponse {
-            status: 403,
-            headers: [("x-ratelimit-remaining", "0"), ("retry-after", "60")]
-                .into_iter()
-                .collect(),
-            body: Vec::new(),
-        };
+        let fake = FakeGitHub::new().on(
+            "GET",
+            "/user",
+            403,
+            &[("x-ratelimit-remaining", "0"), ("retry-after", "60")],
+            "",
+        );
         assert!(matches!(
-            report_from_user_response("ghp_abc", response),
+            validate_with(&fake, "ghp_abc"),
             Err(ProviderError::RateLimited {
                 retry_after: Some(60),
                 ..
             })
         ));
-        let response = HttpResponse {
-            status: 502,
-            headers: Default::default(),
-            body: Vec::new(),
-        };
+        let fake = FakeGitHub::new().on("GET", "/user", 502, &[], "");
         assert!(matches!(
-            report_from_user_response("ghp_abc", response),
+            validate_with(&fake, "ghp_abc"),
             Err(ProviderError::Unavailable { .. })
+        ));
+        // A probe that is throttled ends validation too.
+        let fake = FakeGitHub::new()
+            .on("GET", "/user/repos", 200, &[], &repos(true, true))
+            .on("GET", "/user", 200, &[], USER)
+            .on("GET", "/commits", 429, &[("Retry-After", "9")], "{}");
+        assert!(matches!(
+            validate_with(&fake, "github_pat_abc"),
+            Err(ProviderError::RateLimited {
+                retry_after: Some(9),
+                ..
+            })
         ));
     }
 
     #[test]
-    fn native_validation_reports_input_errors_before_any_call() {
+    fn input_errors_before_any_call() {
         let conn = Connection {
             api_url: "ftp://example.com".to_string(),
             token: "ghp_x".to_string(),
@@ -392,5 +533,11 @@ mod tests {
             validate_token(&conn),
             Err(ProviderError::InvalidInput(_))
         ));
+        let fake = FakeGitHub::new();
+        assert!(matches!(
+            validate_with(&fake, ""),
+            Err(ProviderError::InvalidInput(_))
+        ));
+        assert!(fake.sent().is_empty());
     }
 }

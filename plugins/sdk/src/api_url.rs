@@ -113,16 +113,22 @@ pub fn encode_path_segment(segment: &str) -> String {
 
 /// Appends `name=value` pairs to a URL's query, form-encoded.
 pub fn with_query<'a>(url: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = url.to_string();
-    let mut separator = if url.contains('?') { '&' } else { '?' };
-    for (name, value) in pairs {
-        out.push(separator);
-        out.push_str(&encode(name, b"-._~"));
-        out.push('=');
-        out.push_str(&encode(value, b"-._~"));
-        separator = '&';
+    let query = form_urlencoded(pairs);
+    if query.is_empty() {
+        return url.to_string();
     }
-    out
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{query}")
+}
+
+/// `name=value&...` with names and values percent-encoded, for a query string or an
+/// `application/x-www-form-urlencoded` body.
+pub fn form_urlencoded<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(name, value)| format!("{}={}", encode(name, b"-._~"), encode(value, b"-._~")))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The decoded value of a query parameter of a URL (e.g. `page` of a `Link` URL).
@@ -237,6 +243,11 @@ mod tests {
         assert_eq!(
             with_query("https://a/b?x=1", [("y", "2")]),
             "https://a/b?x=1&y=2"
+        );
+        assert_eq!(with_query("https://a/b", []), "https://a/b");
+        assert_eq!(
+            form_urlencoded([("code", "a/b"), ("redirect_uri", "https://x/cb?y=1")]),
+            "code=a%2Fb&redirect_uri=https%3A%2F%2Fx%2Fcb%3Fy%3D1"
         );
     }
 

@@ -168,6 +168,25 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
+/// Something that sends requests: [`WasiHttp`] inside a component, a fake in tests.
+///
+/// Plugin logic that takes a `&dyn Transport` can be tested natively against canned
+/// responses, and runs unchanged over `wasi:http` in the component.
+pub trait Transport {
+    /// Sends the request and reads the whole response (any status is `Ok`).
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, ProviderError>;
+}
+
+/// The real transport: [`HttpRequest::send`] over `wasi:http`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WasiHttp;
+
+impl Transport for WasiHttp {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, ProviderError> {
+        request.send()
+    }
+}
+
 /// A response, fully read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {

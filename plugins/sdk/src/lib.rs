@@ -28,6 +28,6 @@ pub mod timestamp;
 mod wit_conversion;
 
 pub use headers::Headers;
-pub use http_client::{HttpRequest, HttpResponse, Method};
+pub use http_client::{HttpRequest, HttpResponse, Method, Transport, WasiHttp};
 pub use provider_error::ProviderError;
 pub use response_error::{error_from_response, is_rate_limited, retry_after_seconds};

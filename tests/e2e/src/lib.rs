@@ -19,14 +19,17 @@
 #![deny(missing_docs)]
 
 mod artifacts;
+pub mod conformance;
 mod host_process;
 mod http_client;
+mod provider_gateway;
 mod seeds;
 mod test_env;
 
 pub use artifacts::{components_dir, host_bin, manifest, workspace_root};
 pub use host_process::{Host, HostConfig};
 pub use http_client::Reply;
+pub use provider_gateway::{error_type, gateway_manifest, origin_of, ProviderGateway};
 pub use seeds::{github_seed, tokens, DEMO_LOGIN};
 pub use test_env::{closed_port_url, TestEnv};
 

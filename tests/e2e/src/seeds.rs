@@ -1,6 +1,6 @@
 //! The GitHub state the end-to-end tests run against.
 
-use mock_providers::github::{GitHubSeed, TokenKind, TokenSeed, UserSeed};
+use mock_providers::github::{GitHubSeed, TokenSeed, UserSeed};
 
 /// Login every seeded token acts as.
 pub const DEMO_LOGIN: &str = "octocat";
@@ -20,25 +20,20 @@ pub mod tokens {
 
 /// One user, `octocat`, with the tokens in [`tokens`].
 pub fn github_seed() -> GitHubSeed {
-    let classic = |value: &str, scopes: &[&str]| TokenSeed {
-        value: value.to_owned(),
-        kind: TokenKind::Classic,
-        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        expires_at: None,
-        owner: DEMO_LOGIN.to_owned(),
-        revoked: false,
+    let classic = |value: &str, scopes: &[&str]| TokenSeed::classic(value, DEMO_LOGIN, scopes);
+    let full = classic(tokens::FULL, &["repo", "admin:repo_hook"]);
+    let full = match tokens::FULL_EXPIRES_AT.parse() {
+        Ok(at) => full.expiring(at),
+        Err(_) => full,
     };
-    let mut full = classic(tokens::FULL, &["repo", "admin:repo_hook"]);
-    full.expires_at = tokens::FULL_EXPIRES_AT.parse().ok();
     GitHubSeed {
         users: vec![UserSeed {
-            login: DEMO_LOGIN.to_owned(),
             id: Some(583231),
             name: Some("The Octocat".to_owned()),
-            email: None,
-            account_type: Default::default(),
+            ..UserSeed::user(DEMO_LOGIN)
         }],
         tokens: vec![classic(tokens::REPO_ONLY, &["repo"]), full],
+        ..GitHubSeed::default()
     }
 }
 

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use mock_providers::{
     github::{GitHubSeed, MockGitHub},
-    MockServer,
+    MockError, MockServer, WebhookSink,
 };
 use tempfile::TempDir;
 
-use crate::{HarnessError, Host, HostConfig};
+use crate::{HarnessError, Host, HostConfig, ProviderGateway};
 
 /// Mock GitHub plus a temporary `--state-dir`, both removed on drop. Drop hosts started
 /// from it before the environment itself.
@@ -17,12 +17,24 @@ pub struct TestEnv {
     // Fields drop in order: the mock first, then the state dir, then the runtime.
     github: MockServer<MockGitHub>,
     state_dir: TempDir,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl TestEnv {
-    /// Starts a mock GitHub holding `seed` on a free loopback port.
+    /// Starts a mock GitHub (github.com shape) holding `seed` on a free loopback port.
     pub fn start(seed: GitHubSeed) -> Result<Self, HarnessError> {
+        Self::start_with(|| MockGitHub::start(seed))
+    }
+
+    /// Starts a mock GitHub Enterprise Server (API under `/api/v3`) holding `seed`.
+    pub fn start_enterprise(seed: GitHubSeed) -> Result<Self, HarnessError> {
+        Self::start_with(|| MockGitHub::start_enterprise(seed))
+    }
+
+    fn start_with<F>(start_github: impl FnOnce() -> F) -> Result<Self, HarnessError>
+    where
+        F: std::future::Future<Output = Result<MockServer<MockGitHub>, MockError>>,
+    {
         let io = |context: &str| {
             let context = context.to_owned();
             move |source| HarnessError::Io { context, source }
@@ -33,7 +45,7 @@ impl TestEnv {
             .enable_all()
             .build()
             .map_err(io("cannot start the mock runtime"))?;
-        let github = runtime.block_on(MockGitHub::start(seed))?;
+        let github = runtime.block_on(start_github())?;
         let state_dir = tempfile::Builder::new()
             .prefix("git-access-e2e-")
             .tempdir()
@@ -41,7 +53,7 @@ impl TestEnv {
         Ok(Self {
             github,
             state_dir,
-            _runtime: runtime,
+            runtime,
         })
     }
 
@@ -64,6 +76,17 @@ impl TestEnv {
     /// Starts the host with [`TestEnv::host_config`].
     pub fn host(&self) -> Result<Host, HarnessError> {
         Host::start(self.host_config())
+    }
+
+    /// Starts the host on the gateway manifest, serving the GitHub provider component on a
+    /// public route, pointed at the mock (see [`ProviderGateway`]).
+    pub fn github_gateway(&self) -> Result<ProviderGateway, HarnessError> {
+        ProviderGateway::start(self.state_dir.path(), "github", self.github.base_url())
+    }
+
+    /// Starts a webhook receiver on loopback, served from this environment's runtime.
+    pub fn webhook_sink(&self) -> Result<MockServer<WebhookSink>, HarnessError> {
+        Ok(self.runtime.block_on(WebhookSink::start())?)
     }
 }
 

@@ -6,8 +6,13 @@
 //!
 //! - [`server`] owns what every provider shares: binding, serving, shutdown on drop, and
 //!   the [`RequestLog`] tests assert on.
+//! - [`pagination`], [`faults`], [`deliveries`], [`webhook_sink`] and [`query`] are the
+//!   other shared parts: page-numbered lists with `Link` headers, injected throttling and
+//!   server errors, webhook deliveries fired at loopback receivers, a receiver that
+//!   records them, and query/form decoding.
 //! - [`github`] is the GitHub mock (`https://api.github.com` shape, or GitHub Enterprise
-//!   Server under `/api/v3`).
+//!   Server under `/api/v3`); its documentation (and the crate's README) says which of
+//!   GitHub's behaviours are modelled and which are not.
 //!
 //! GitLab and Bitbucket mocks slot in as sibling modules implementing [`MockProvider`].
 //!
@@ -23,9 +28,17 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod deliveries;
+pub mod faults;
 pub mod github;
+pub mod pagination;
+pub mod query;
 pub mod request_log;
 pub mod server;
+pub mod webhook_sink;
 
+pub use deliveries::{Delivery, DeliveryOutcome};
+pub use faults::{Fault, Faults};
 pub use request_log::{AuthenticatedAs, RecordedRequest, RequestLog};
 pub use server::{MockError, MockProvider, MockServer, SeedError};
+pub use webhook_sink::{Received, WebhookSink};

@@ -49,30 +49,14 @@ async fn main() -> anyhow::Result<()> {
         }
         None => GitHubSeed::demo(),
     };
-    let tokens: Vec<String> = seed
-        .tokens
-        .iter()
-        .map(|t| {
-            let state = match (t.revoked, t.expires_at) {
-                (true, _) => "revoked".to_owned(),
-                (false, Some(at)) => format!("expires {}", at.to_rfc3339()),
-                (false, None) => "no expiry".to_owned(),
-            };
-            format!(
-                "  {} ({}, owner {}, scopes [{}], {state})",
-                t.value,
-                t.kind.as_str(),
-                t.owner,
-                t.scopes.join(", ")
-            )
-        })
-        .collect();
+    let summary = describe(&seed);
     let github = if args.github_enterprise {
         MockGitHub::new_enterprise(seed)?
     } else {
         MockGitHub::new(seed)?
     };
     let server = MockServer::start_on(github, args.listen).await?;
+    let root = format!("http://{}", server.addr());
 
     println!("GitHub mock listening on {}", server.base_url());
     println!(
@@ -81,12 +65,61 @@ async fn main() -> anyhow::Result<()> {
     );
     if args.github_seed.is_none() {
         // Demo tokens are fake; printing them is the point of the demo.
-        println!("demo tokens:\n{}", tokens.join("\n"));
+        println!("{summary}");
     }
+    println!(
+        "OAuth sign-in at {root}/login/oauth/authorize (approved at once); \
+         make GitHub act with:\n  \
+         curl -X POST {root}/_mock/push -H 'content-type: application/json' \
+         -d '{{\"repository\":\"octocat/hello-world\",\"branch\":\"main\"}}'\n  \
+         curl -X POST {root}/_mock/faults -H 'content-type: application/json' \
+         -d '{{\"fault\":\"rate_limit\",\"times\":1}}'\n  \
+         curl {root}/_mock/deliveries"
+    );
 
     shutdown_signal().await;
     server.shutdown().await?;
     Ok(())
+}
+
+/// The seed's tokens, repositories and OAuth apps, one per line.
+fn describe(seed: &GitHubSeed) -> String {
+    let mut lines = vec!["demo tokens:".to_owned()];
+    for t in &seed.tokens {
+        let state = match (t.revoked, t.expires_at) {
+            (true, _) => "revoked".to_owned(),
+            (false, Some(at)) => format!("expires {}", at.to_rfc3339()),
+            (false, None) => "no expiry".to_owned(),
+        };
+        let grants = if t.kind.has_scopes() {
+            format!("scopes [{}]", t.scopes.join(", "))
+        } else {
+            let permissions: Vec<String> = t
+                .permissions
+                .iter()
+                .map(|(name, access)| format!("{name}:{}", access.as_str()))
+                .collect();
+            format!("permissions [{}]", permissions.join(", "))
+        };
+        lines.push(format!(
+            "  {} ({}, owner {}, {grants}, {state})",
+            t.value,
+            t.kind.as_str(),
+            t.owner
+        ));
+    }
+    lines.push("repositories:".to_owned());
+    for r in &seed.repositories {
+        let visibility = format!("{:?}", r.visibility).to_lowercase();
+        lines.push(format!("  {}/{} ({visibility})", r.owner, r.name));
+    }
+    for app in &seed.oauth_apps {
+        lines.push(format!(
+            "OAuth app: client id {}, secret {}",
+            app.client_id, app.client_secret
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -46,6 +46,13 @@ pub trait MockProvider: Clone + Send + Sync + 'static {
     /// API base URL clients use (for URLs the provider puts in its bodies).
     fn router(&self, base_url: &str) -> Router;
 
+    /// Routes outside the API prefix, at the server root (e.g. GitHub's OAuth pages under
+    /// `/login/oauth`); `web_url` is the server's root URL. None by default.
+    fn web_router(&self, web_url: &str) -> Router {
+        let _ = web_url;
+        Router::new()
+    }
+
     /// The provider's answer to a path outside its API.
     fn not_found(&self) -> Response;
 }
@@ -79,11 +86,13 @@ impl<P: MockProvider> MockServer<P> {
         let log = RequestLog::default();
 
         let api = provider.router(&base_url);
+        let web = provider.web_router(&format!("http://{addr}"));
         let outside = provider.clone();
         let app = match provider.base_path() {
             "" | "/" => api,
             prefix => Router::new().nest(prefix, api),
         }
+        .merge(web)
         .fallback(move || {
             let outside = outside.clone();
             async move { outside.not_found() }

@@ -205,14 +205,7 @@ fn tokens_can_be_revoked_and_added_while_running() {
 
     fx.server
         .provider()
-        .add_token(TokenSeed {
-            value: "gho_new".into(),
-            kind: TokenKind::Oauth,
-            scopes: vec!["repo".into()],
-            expires_at: None,
-            owner: "octocat".into(),
-            revoked: false,
-        })
+        .add_token(TokenSeed::classic("gho_new", "octocat", &["repo"]).with_kind(TokenKind::Oauth))
         .expect("valid token");
     let reply = get(&url, Some("Bearer gho_new"));
     assert_eq!(reply.status, 200);

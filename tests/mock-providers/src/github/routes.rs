@@ -1,113 +1,228 @@
-//! GitHub REST endpoints and GitHub's response conventions (headers, error bodies).
+//! The GitHub API router and the layer every API call goes through: injected faults,
+//! authentication (`Authorization: Bearer <t>` or `token <t>`), rate limiting, and the
+//! headers GitHub adds to every response.
 
 use std::sync::Arc;
 
 use axum::{
-    extract::State,
-    http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
-    routing::get,
+    extract::{Request, State},
+    http::{header, HeaderMap, StatusCode},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
     Router,
 };
 use chrono::Utc;
-use serde_json::{json, Value};
 
-use super::{
-    state::{AuthFailure, RateSnapshot, Token, User},
-    MockGitHub,
-};
+use super::access::Caller;
+use super::responses::{self, common_headers, error, insert, token_headers, Accepted, DOCS_URL};
+use super::state::{AuthFailure, RateSnapshot, AUTHENTICATED_LIMIT};
+use super::{hooks, oauth, repos, user, MockGitHub};
+use crate::faults::Fault;
 use crate::request_log::AuthenticatedAs;
 
-/// Generic documentation link GitHub puts in most error bodies.
-const DOCS_URL: &str = "https://docs.github.com/rest";
-/// Documentation link of `GET /user`, used in its `Requires authentication` error.
-const GET_USER_DOCS_URL: &str =
-    "https://docs.github.com/rest/users/users#get-the-authenticated-user";
-/// Media type GitHub reports for the default `application/vnd.github+json` request.
-const MEDIA_TYPE: &str = "github.v3; format=json";
-/// REST API version GitHub selects when the client names none.
-const API_VERSION: &str = "2022-11-28";
-/// Version an Enterprise Server mock reports.
-const ENTERPRISE_VERSION: &str = "3.14.0";
+/// Documentation link of rate-limit errors.
+const RATE_LIMIT_DOCS_URL: &str =
+    "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api";
 
-/// What every handler needs: the state handle and the API base URL for body links.
+/// What every handler needs: the state handle and the base URLs for links in bodies.
 #[derive(Clone)]
-struct Ctx {
-    github: MockGitHub,
-    base_url: Arc<str>,
-    web_url: Arc<str>,
+pub(super) struct Ctx {
+    pub github: MockGitHub,
+    /// API base, e.g. `http://127.0.0.1:PORT` or `http://127.0.0.1:PORT/api/v3`.
+    pub api: Arc<str>,
+    /// Web base: `https://github.com` for the github.com shape (bodies link there, as
+    /// GitHub's do), the server root for Enterprise.
+    pub web: Arc<str>,
 }
 
-/// The routes of the GitHub API, relative to its base path.
-pub(super) fn router(github: MockGitHub, base_url: &str) -> Router {
-    let web_url = if github.is_enterprise() {
-        // Enterprise Server serves its web UI at the host root.
-        base_url
-            .strip_suffix(super::ENTERPRISE_BASE_PATH)
-            .unwrap_or(base_url)
-            .to_owned()
-    } else {
-        "https://github.com".to_owned()
-    };
-    let ctx = Ctx {
-        github,
-        base_url: base_url.into(),
-        web_url: web_url.into(),
-    };
+impl Ctx {
+    fn new(github: MockGitHub, api: &str, web: &str) -> Self {
+        Self {
+            github,
+            api: api.into(),
+            web: web.into(),
+        }
+    }
+}
+
+/// The routes of the GitHub API, relative to its base path; `web` is the web base that
+/// bodies link to.
+pub(super) fn router(github: MockGitHub, base_url: &str, web: &str) -> Router {
+    let ctx = Ctx::new(github, base_url, web);
     Router::new()
-        .route("/user", get(get_authenticated_user))
-        .fallback(|| async { not_found() })
+        .route("/user", get(user::get_user))
+        .route("/user/repos", get(user::list_user_repos))
+        .route(
+            "/installation/repositories",
+            get(user::list_installation_repos),
+        )
+        .route("/repos/{owner}/{repo}", get(repos::get_repo))
+        .route("/repos/{owner}/{repo}/branches", get(repos::list_branches))
+        .route("/repos/{owner}/{repo}/commits", get(repos::list_commits))
+        .route("/repos/{owner}/{repo}/pulls", get(repos::list_pulls))
+        .route(
+            "/repos/{owner}/{repo}/hooks",
+            get(hooks::list_hooks).post(hooks::create_hook),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{id}",
+            get(hooks::get_hook)
+                .patch(hooks::update_hook)
+                .delete(hooks::delete_hook),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{id}/pings",
+            post(hooks::ping_hook),
+        )
+        .fallback(|| async { responses::not_found() })
+        .layer(middleware::from_fn_with_state(ctx.clone(), api_layer))
         .with_state(ctx)
 }
 
-/// GitHub's JSON 404.
-pub(super) fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "Not Found", DOCS_URL)
+/// The web routes (at the server root, outside the API prefix): OAuth sign-in.
+pub(super) fn web_router(github: MockGitHub, web_url: &str) -> Router {
+    let ctx = Ctx::new(github, web_url, web_url);
+    Router::new()
+        .route("/login/oauth/authorize", get(oauth::authorize))
+        .route("/login/oauth/access_token", post(oauth::access_token))
+        .with_state(ctx)
 }
 
-/// `GET /user`: the account the token acts as.
-async fn get_authenticated_user(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+/// Faults, authentication and rate limiting before the handler; GitHub's headers after.
+async fn api_layer(State(ctx): State<Ctx>, mut request: Request, next: Next) -> Response {
     let now = Utc::now();
-    let mut state = ctx.github.lock();
-    let presented = match credentials(&headers) {
-        Credentials::Missing => {
-            let rate = state.charge(None, now);
-            drop(state);
-            return with_common_headers(
-                error(
-                    StatusCode::UNAUTHORIZED,
-                    "Requires authentication",
-                    GET_USER_DOCS_URL,
-                ),
-                &ctx,
-                rate,
-            );
+    let enterprise = ctx.github.is_enterprise();
+    if let Some(fault) = ctx.github.faults().take() {
+        return fault_response(fault, now.timestamp(), enterprise);
+    }
+    let (caller, rate) = {
+        let mut state = ctx.github.lock();
+        let authenticated = match credentials(request.headers()) {
+            Credentials::Missing => Ok(Caller::Anonymous),
+            Credentials::Malformed => Err(AuthFailure::Unknown),
+            Credentials::Token(value) => {
+                state
+                    .authenticate(value, now)
+                    .map(|(token, user)| match token.kind {
+                        super::TokenKind::Installation => Caller::Installation {
+                            account: user.login,
+                            token,
+                        },
+                        _ => Caller::User { token, user },
+                    })
+            }
+        };
+        match authenticated {
+            Ok(caller) => {
+                let limit = caller
+                    .login()
+                    .and_then(|login| state.user(login))
+                    .and_then(|user| user.rate_limit);
+                let rate = state.charge(caller.login(), limit, now);
+                (caller, rate)
+            }
+            Err(failure) => {
+                let rate = state.charge(None, None, now);
+                drop(state);
+                tracing::debug!(?failure, "credentials refused");
+                let mut response = error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS_URL);
+                common_headers(response.headers_mut(), rate, enterprise);
+                return response;
+            }
         }
-        Credentials::Malformed => Err(AuthFailure::Unknown),
-        Credentials::Token(value) => state.authenticate(value, now),
     };
-    let (token, user) = match presented {
-        Ok(found) => found,
-        Err(failure) => {
-            let rate = state.charge(None, now);
-            drop(state);
-            tracing::debug!(?failure, "GET /user refused");
-            return with_common_headers(
-                error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS_URL),
-                &ctx,
-                rate,
-            );
-        }
-    };
-    let rate = state.charge(Some(&user.login), now);
-    drop(state);
+    if rate.exceeded() {
+        let mut response = error(
+            StatusCode::FORBIDDEN,
+            "API rate limit exceeded for this token. Wait for the reset named in X-RateLimit-Reset.",
+            RATE_LIMIT_DOCS_URL,
+        );
+        common_headers(response.headers_mut(), rate, enterprise);
+        return response;
+    }
 
-    let mut response = (StatusCode::OK, json_body(user_json(&ctx, &user))).into_response();
-    token_headers(response.headers_mut(), &token, "");
+    request.extensions_mut().insert(caller.clone());
+    let mut response = next.run(request).await;
+    let accepted = response
+        .extensions()
+        .get::<Accepted>()
+        .cloned()
+        .unwrap_or_default();
+    common_headers(response.headers_mut(), rate, enterprise);
+    if let Some(token) = caller.token() {
+        token_headers(response.headers_mut(), token, &accepted);
+    }
+    if let Some(login) = caller.login() {
+        response
+            .extensions_mut()
+            .insert(AuthenticatedAs(login.to_owned()));
+    }
     response
-        .extensions_mut()
-        .insert(AuthenticatedAs(user.login.clone()));
-    with_common_headers(response, &ctx, rate)
+}
+
+/// GitHub's answer to an injected fault.
+fn fault_response(fault: Fault, now: i64, enterprise: bool) -> Response {
+    let quota = |remaining: u32, reset: i64| RateSnapshot {
+        limit: AUTHENTICATED_LIMIT,
+        used: AUTHENTICATED_LIMIT - remaining,
+        reset,
+    };
+    let (mut response, rate, retry_after) = match fault {
+        Fault::RateLimit { reset_in } => (
+            error(
+                StatusCode::FORBIDDEN,
+                "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for \
+                 help, please include the request ID.",
+                RATE_LIMIT_DOCS_URL,
+            ),
+            quota(0, now + i64::try_from(reset_in).unwrap_or(i64::MAX / 2)),
+            None,
+        ),
+        Fault::SecondaryRateLimit { retry_after } => (
+            error(
+                StatusCode::FORBIDDEN,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you \
+                 try again.",
+                RATE_LIMIT_DOCS_URL,
+            ),
+            quota(4999, now + 3600),
+            Some(retry_after),
+        ),
+        Fault::TooManyRequests { retry_after } => (
+            error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                RATE_LIMIT_DOCS_URL,
+            ),
+            quota(4999, now + 3600),
+            Some(retry_after),
+        ),
+        Fault::ServerError {
+            status,
+            retry_after,
+        } => {
+            let status = StatusCode::from_u16(status)
+                .ok()
+                .filter(StatusCode::is_server_error)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "Service Unavailable"
+            } else {
+                "Server Error"
+            };
+            (
+                error(status, message, DOCS_URL),
+                quota(4999, now + 3600),
+                retry_after,
+            )
+        }
+    };
+    common_headers(response.headers_mut(), rate, enterprise);
+    if let Some(seconds) = retry_after {
+        insert(response.headers_mut(), "retry-after", &seconds.to_string());
+    }
+    response
 }
 
 /// The credentials of a request, as GitHub reads `Authorization`.
@@ -136,109 +251,4 @@ fn credentials(headers: &HeaderMap) -> Credentials<'_> {
         }
         _ => Credentials::Malformed,
     }
-}
-
-/// Headers GitHub sends about the token that authenticated the request.
-fn token_headers(headers: &mut HeaderMap, token: &Token, accepted_scopes: &str) {
-    if token.kind.has_scopes() {
-        insert(headers, "x-oauth-scopes", &token.scopes.join(", "));
-        insert(headers, "x-accepted-oauth-scopes", accepted_scopes);
-    } else {
-        // Fine-grained tokens: GitHub names the permissions an endpoint accepts instead.
-        insert(
-            headers,
-            "x-accepted-github-permissions",
-            "allows_permissionless_access=true",
-        );
-    }
-    if let Some(expires_at) = token.expires_at {
-        insert(
-            headers,
-            "github-authentication-token-expiration",
-            &expires_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        );
-    }
-}
-
-/// Headers GitHub sends on every API response.
-fn with_common_headers(mut response: Response, ctx: &Ctx, rate: RateSnapshot) -> Response {
-    let headers = response.headers_mut();
-    insert(headers, "x-github-media-type", MEDIA_TYPE);
-    insert(headers, "x-github-api-version-selected", API_VERSION);
-    insert(headers, "x-ratelimit-limit", &rate.limit.to_string());
-    insert(
-        headers,
-        "x-ratelimit-remaining",
-        &rate.remaining().to_string(),
-    );
-    insert(headers, "x-ratelimit-reset", &rate.reset.to_string());
-    insert(headers, "x-ratelimit-used", &rate.used.to_string());
-    insert(headers, "x-ratelimit-resource", "core");
-    if ctx.github.is_enterprise() {
-        insert(headers, "x-github-enterprise-version", ENTERPRISE_VERSION);
-    }
-    response
-}
-
-fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    // Values are built from seeds; one that is not a valid header value is left out
-    // rather than failing the request.
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
-}
-
-/// GitHub's error body: `{"message", "documentation_url", "status"}` (status as a string).
-fn error(status: StatusCode, message: &str, documentation_url: &str) -> Response {
-    let body = json!({
-        "message": message,
-        "documentation_url": documentation_url,
-        "status": status.as_u16().to_string(),
-    });
-    (status, json_body(body)).into_response()
-}
-
-/// A JSON body with GitHub's content type.
-fn json_body(value: Value) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        value.to_string(),
-    )
-}
-
-/// The public profile of an account, shaped as GitHub returns it.
-fn user_json(ctx: &Ctx, user: &User) -> Value {
-    let api = &ctx.base_url;
-    let login = &user.login;
-    json!({
-        "login": login,
-        "id": user.id,
-        "node_id": format!("U_mock{}", user.id),
-        "avatar_url": format!("https://avatars.githubusercontent.com/u/{}?v=4", user.id),
-        "gravatar_id": "",
-        "url": format!("{api}/users/{login}"),
-        "html_url": format!("{}/{login}", ctx.web_url),
-        "repos_url": format!("{api}/users/{login}/repos"),
-        "organizations_url": format!("{api}/users/{login}/orgs"),
-        "type": user.account_type.as_str(),
-        "user_view_type": "public",
-        "site_admin": false,
-        "name": user.name,
-        "company": null,
-        "blog": "",
-        "location": null,
-        "email": user.email,
-        "hireable": null,
-        "bio": null,
-        "twitter_username": null,
-        "public_repos": 0,
-        "public_gists": 0,
-        "followers": 0,
-        "following": 0,
-        "created_at": "2011-01-25T18:44:36Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-    })
 }

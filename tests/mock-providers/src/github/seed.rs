@@ -1,21 +1,29 @@
 //! The serde shape of a GitHub mock's initial state, and the built-in demo seed.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Demo seed used by the binary when no seed file is given (also an example of the format).
 const DEMO_SEED: &str = include_str!("../../seeds/github-demo.json");
 
-/// Initial state of a GitHub mock: accounts and the tokens that act as them.
+/// Initial state of a GitHub mock.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GitHubSeed {
     /// Users and organizations.
     #[serde(default)]
     pub users: Vec<UserSeed>,
-    /// Tokens; each acts as one seeded user.
+    /// Tokens; each acts as one seeded account.
     #[serde(default)]
     pub tokens: Vec<TokenSeed>,
+    /// Repositories, with their branches and hooks.
+    #[serde(default)]
+    pub repositories: Vec<RepositorySeed>,
+    /// OAuth apps that may exchange codes at `/login/oauth/access_token`.
+    #[serde(default)]
+    pub oauth_apps: Vec<OAuthAppSeed>,
 }
 
 /// A GitHub account.
@@ -36,6 +44,38 @@ pub struct UserSeed {
     /// `User` (default) or `Organization`.
     #[serde(rename = "type", default)]
     pub account_type: AccountType,
+    /// Organizations only: members and their role (`admin` members administer every
+    /// repository of the organization, plain `member`s read them).
+    #[serde(default)]
+    pub members: BTreeMap<String, OrgRole>,
+    /// Requests per hour the account's tokens share before GitHub's primary rate limit
+    /// refuses calls (GitHub: 5,000 for a user).
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+}
+
+impl UserSeed {
+    /// A user with this login and nothing else.
+    pub fn user(login: &str) -> Self {
+        Self {
+            login: login.to_owned(),
+            id: None,
+            name: None,
+            email: None,
+            account_type: AccountType::User,
+            members: BTreeMap::new(),
+            rate_limit: None,
+        }
+    }
+
+    /// An organization with these `(login, role)` members.
+    pub fn organization(login: &str, members: &[(&str, OrgRole)]) -> Self {
+        Self {
+            account_type: AccountType::Organization,
+            members: members.iter().map(|(m, r)| ((*m).to_owned(), *r)).collect(),
+            ..Self::user(login)
+        }
+    }
 }
 
 /// Kind of GitHub account, spelled as GitHub's `type` field.
@@ -44,7 +84,7 @@ pub enum AccountType {
     /// A person.
     #[default]
     User,
-    /// An organization (cannot own tokens).
+    /// An organization (cannot own personal tokens).
     Organization,
 }
 
@@ -58,25 +98,97 @@ impl AccountType {
     }
 }
 
+/// Role of a member in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgRole {
+    /// Owner: administers every repository of the organization.
+    Admin,
+    /// Member: reads every repository of the organization.
+    Member,
+}
+
 /// A token and what it may do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSeed {
     /// The secret value presented in `Authorization`.
     pub value: String,
-    /// Kind of token; decides which headers GitHub sends back.
+    /// Kind of token; decides which headers GitHub sends back and how access is checked.
     pub kind: TokenKind,
     /// OAuth scopes (classic and OAuth tokens only), e.g. `["repo", "admin:repo_hook"]`.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Fine-grained, App user and installation tokens only: permission → `read`/`write`,
+    /// e.g. `{"contents": "read", "webhooks": "write"}` (`metadata: read` is implied).
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Access>,
+    /// Fine-grained, App user and installation tokens only: the repositories (`owner/name`)
+    /// the token is restricted to; none means every repository its account can reach.
+    #[serde(default)]
+    pub repositories: Option<Vec<String>>,
     /// When the token stops working (RFC 3339); none for a token without expiry.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
-    /// Login of the user the token acts as.
+    /// Login of the account the token acts as: a user, or for an installation token the
+    /// user or organization the app is installed on.
     pub owner: String,
     /// Revoked tokens are rejected like unknown ones.
     #[serde(default)]
     pub revoked: bool,
+}
+
+impl TokenSeed {
+    /// A classic token of `owner` with `scopes`.
+    pub fn classic(value: &str, owner: &str, scopes: &[&str]) -> Self {
+        Self {
+            value: value.to_owned(),
+            kind: TokenKind::Classic,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            permissions: BTreeMap::new(),
+            repositories: None,
+            expires_at: None,
+            owner: owner.to_owned(),
+            revoked: false,
+        }
+    }
+
+    /// A fine-grained token of `owner` with `(permission, access)` pairs.
+    pub fn fine_grained(value: &str, owner: &str, permissions: &[(&str, Access)]) -> Self {
+        Self {
+            kind: TokenKind::FineGrained,
+            scopes: Vec::new(),
+            permissions: permissions
+                .iter()
+                .map(|(p, a)| ((*p).to_owned(), *a))
+                .collect(),
+            ..Self::classic(value, owner, &[])
+        }
+    }
+
+    /// The same token with another kind (e.g. `oauth`, `app_user`, `installation`).
+    pub fn with_kind(mut self, kind: TokenKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The same token with an expiry.
+    pub fn expiring(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// The same token, revoked.
+    pub fn revoked(mut self) -> Self {
+        self.revoked = true;
+        self
+    }
+
+    /// The same token restricted to these repositories (`owner/name`).
+    pub fn only(mut self, repositories: &[&str]) -> Self {
+        self.repositories = Some(repositories.iter().map(|r| (*r).to_owned()).collect());
+        self
+    }
 }
 
 /// The token kinds the mock distinguishes.
@@ -85,19 +197,25 @@ pub struct TokenSeed {
 pub enum TokenKind {
     /// Classic personal access token (`ghp_`); reports its scopes in `X-OAuth-Scopes`.
     Classic,
-    /// Fine-grained personal access token (`github_pat_`); has no scopes.
+    /// Fine-grained personal access token (`github_pat_`); has permissions, not scopes.
     FineGrained,
     /// OAuth app token (`gho_`); reports its scopes in `X-OAuth-Scopes`.
     Oauth,
+    /// GitHub App user-to-server token (`ghu_`); has permissions.
+    AppUser,
+    /// GitHub App installation token (`ghs_`); has permissions and no user.
+    Installation,
 }
 
 impl TokenKind {
-    /// The seed spelling: `classic`, `fine_grained` or `oauth`.
+    /// The seed spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Classic => "classic",
             TokenKind::FineGrained => "fine_grained",
             TokenKind::Oauth => "oauth",
+            TokenKind::AppUser => "app_user",
+            TokenKind::Installation => "installation",
         }
     }
 
@@ -107,9 +225,161 @@ impl TokenKind {
     }
 }
 
+/// A fine-grained access level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Read.
+    Read,
+    /// Read and write.
+    Write,
+}
+
+impl Access {
+    /// GitHub's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+/// A repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySeed {
+    /// Owning user or organization.
+    pub owner: String,
+    /// Name.
+    pub name: String,
+    /// Numeric id; assigned when absent.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// `public` (default), `private` or `internal`.
+    #[serde(default)]
+    pub visibility: RepoVisibility,
+    /// Default branch (default `main`).
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    /// Branches; the default branch alone when empty, none at all when `empty`.
+    #[serde(default)]
+    pub branches: Vec<String>,
+    /// Protected branches (a subset of `branches`).
+    #[serde(default)]
+    pub protected_branches: Vec<String>,
+    /// An empty repository: no commits, no branches (GitHub answers 409 for its commits).
+    #[serde(default)]
+    pub empty: bool,
+    /// Users other than the owner and their role on this repository.
+    #[serde(default)]
+    pub collaborators: BTreeMap<String, RepoRole>,
+    /// Hooks already installed.
+    #[serde(default)]
+    pub hooks: Vec<HookSeed>,
+}
+
+impl RepositorySeed {
+    /// A public repository `owner/name` with a `main` branch.
+    pub fn public(owner: &str, name: &str) -> Self {
+        Self {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            id: None,
+            visibility: RepoVisibility::Public,
+            default_branch: None,
+            branches: Vec::new(),
+            protected_branches: Vec::new(),
+            empty: false,
+            collaborators: BTreeMap::new(),
+            hooks: Vec::new(),
+        }
+    }
+
+    /// A private repository `owner/name` with a `main` branch.
+    pub fn private(owner: &str, name: &str) -> Self {
+        Self {
+            visibility: RepoVisibility::Private,
+            ..Self::public(owner, name)
+        }
+    }
+
+    /// The same repository with these branches (the first is the default).
+    pub fn with_branches(mut self, branches: &[&str]) -> Self {
+        self.branches = branches.iter().map(|b| (*b).to_owned()).collect();
+        self.default_branch = self.branches.first().cloned();
+        self
+    }
+
+    /// The same repository with a collaborator.
+    pub fn with_collaborator(mut self, login: &str, role: RepoRole) -> Self {
+        self.collaborators.insert(login.to_owned(), role);
+        self
+    }
+}
+
+/// Visibility of a repository.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoVisibility {
+    /// Anyone can read it.
+    #[default]
+    Public,
+    /// Only those given access.
+    Private,
+    /// Members of the enterprise (treated as private by access checks).
+    Internal,
+}
+
+/// A collaborator's role on a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoRole {
+    /// Read.
+    Read,
+    /// Push.
+    Write,
+    /// Administer (settings, webhooks).
+    Admin,
+}
+
+/// A hook already on a repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookSeed {
+    /// Delivery URL.
+    pub url: String,
+    /// Events (default `["push"]`).
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Secret, if any.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Whether deliveries are on (default true).
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// An OAuth app registered on the mock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthAppSeed {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: String,
+    /// The user who approves sign-ins at `/login/oauth/authorize` (the mock has no login
+    /// page); the first seeded user when absent.
+    #[serde(default)]
+    pub approving_user: Option<String>,
+}
+
 impl GitHubSeed {
-    /// The built-in demo state: `octocat` with one token per interesting case (see
-    /// `seeds/github-demo.json`).
+    /// The built-in demo state (see `seeds/github-demo.json`).
     pub fn demo() -> Self {
         // The file is part of the crate and covered by a test, so parsing cannot fail at
         // run time unless the crate itself is broken.
@@ -119,6 +389,20 @@ impl GitHubSeed {
     /// Parses a seed from JSON.
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// Adds `count` repositories `owner/{prefix}-000`, `-001`, ... alternating private and
+    /// public, e.g. to exercise pagination past 100.
+    pub fn with_many_repositories(mut self, owner: &str, prefix: &str, count: usize) -> Self {
+        for i in 0..count {
+            let name = format!("{prefix}-{i:03}");
+            self.repositories.push(if i % 2 == 0 {
+                RepositorySeed::private(owner, &name)
+            } else {
+                RepositorySeed::public(owner, &name)
+            });
+        }
+        self
     }
 }
 
@@ -130,6 +414,7 @@ mod tests {
     fn demo_seed_parses_and_is_consistent() {
         let seed: GitHubSeed = serde_json::from_str(DEMO_SEED).expect("demo seed parses");
         assert!(!seed.tokens.is_empty());
+        assert!(!seed.repositories.is_empty());
         crate::github::MockGitHub::new(seed).expect("demo seed is consistent");
     }
 
@@ -141,15 +426,32 @@ mod tests {
     }
 
     #[test]
-    fn minimal_token_defaults() {
+    fn minimal_token_and_repository_defaults() {
         let seed = GitHubSeed::from_json(
-            r#"{"users":[{"login":"a"}],"tokens":[{"value":"ghp_x","kind":"classic","owner":"a"}]}"#,
+            r#"{"users":[{"login":"a"}],
+                "tokens":[{"value":"ghp_x","kind":"classic","owner":"a"}],
+                "repositories":[{"owner":"a","name":"r"}]}"#,
         )
         .expect("parses");
         let token = &seed.tokens[0];
-        assert!(token.scopes.is_empty());
+        assert!(token.scopes.is_empty() && token.permissions.is_empty());
         assert_eq!(token.expires_at, None);
         assert!(!token.revoked);
         assert_eq!(seed.users[0].account_type, AccountType::User);
+        let repo = &seed.repositories[0];
+        assert_eq!(repo.visibility, RepoVisibility::Public);
+        assert!(repo.branches.is_empty() && !repo.empty);
+    }
+
+    #[test]
+    fn builders() {
+        let seed = GitHubSeed::default().with_many_repositories("o", "r", 3);
+        assert_eq!(seed.repositories[0].visibility, RepoVisibility::Private);
+        assert_eq!(seed.repositories[1].name, "r-001");
+        let t = TokenSeed::fine_grained("github_pat_x", "o", &[("contents", Access::Read)])
+            .only(&["o/r-000"])
+            .revoked();
+        assert!(t.revoked && t.kind == TokenKind::FineGrained);
+        assert_eq!(t.repositories.as_deref(), Some(&["o/r-000".to_owned()][..]));
     }
 }

@@ -1,18 +1,26 @@
-//! What a mock GitHub knows: accounts, tokens, and rate-limit windows.
+//! What a mock GitHub knows: accounts, tokens, repositories with branches and hooks,
+//! OAuth apps and codes, and rate-limit windows.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::seed::{AccountType, GitHubSeed, TokenKind, TokenSeed};
+use super::seed::{
+    Access, AccountType, GitHubSeed, HookSeed, OAuthAppSeed, OrgRole, RepoRole, RepoVisibility,
+    RepositorySeed, TokenKind, TokenSeed,
+};
 use crate::server::SeedError;
 
-/// Requests per hour for an authenticated user (GitHub's default for personal tokens).
+/// Requests per hour for an authenticated caller (GitHub's default for personal tokens).
 pub(crate) const AUTHENTICATED_LIMIT: u32 = 5000;
 /// Requests per hour without credentials.
 pub(crate) const ANONYMOUS_LIMIT: u32 = 60;
 /// Length of a rate-limit window in seconds.
 const WINDOW_SECONDS: i64 = 3600;
+/// First id handed to repositories and hooks the seed leaves unnumbered.
+const FIRST_REPO_ID: u64 = 100_000;
+/// How long an OAuth code may be exchanged (GitHub: 10 minutes).
+const CODE_LIFETIME_MINUTES: i64 = 10;
 
 /// A GitHub account.
 #[derive(Debug, Clone)]
@@ -22,6 +30,8 @@ pub(crate) struct User {
     pub name: Option<String>,
     pub email: Option<String>,
     pub account_type: AccountType,
+    pub members: BTreeMap<String, OrgRole>,
+    pub rate_limit: Option<u32>,
 }
 
 /// A token as the mock stores it (the value is the map key).
@@ -29,9 +39,93 @@ pub(crate) struct User {
 pub(crate) struct Token {
     pub kind: TokenKind,
     pub scopes: Vec<String>,
+    pub permissions: BTreeMap<String, Access>,
+    pub repositories: Option<Vec<String>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub owner: String,
     pub revoked: bool,
+}
+
+impl Token {
+    /// Whether the token has this OAuth scope.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether the token's permissions include `name` at `needed` (write includes read;
+    /// `metadata: read` is implied for every fine-grained token).
+    pub fn grants(&self, name: &str, needed: Access) -> bool {
+        if name == "metadata" && needed == Access::Read {
+            return true;
+        }
+        self.permissions.get(name).is_some_and(|a| *a >= needed)
+    }
+
+    /// Whether the token's repository selection includes `full_name`.
+    pub fn selects(&self, full_name: &str) -> bool {
+        self.repositories
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|r| r.eq_ignore_ascii_case(full_name)))
+    }
+}
+
+/// A branch and the commit it points at.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub name: String,
+    pub sha: String,
+    pub protected: bool,
+}
+
+/// A repository.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    pub id: u64,
+    pub owner: String,
+    pub name: String,
+    pub private: bool,
+    pub visibility: RepoVisibility,
+    pub default_branch: String,
+    pub branches: Vec<Branch>,
+    pub collaborators: BTreeMap<String, RepoRole>,
+    pub hooks: Vec<Hook>,
+    pub created_at: DateTime<Utc>,
+    pub pushed_at: DateTime<Utc>,
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// A repository webhook.
+#[derive(Debug, Clone)]
+pub(crate) struct Hook {
+    pub id: u64,
+    pub url: String,
+    /// `json` or `form`.
+    pub content_type: String,
+    pub secret: Option<String>,
+    pub insecure_ssl: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Status of the last delivery (`code`, `status`, `message`).
+    pub last_response: Option<(u16, String)>,
+}
+
+/// A code handed out by `/login/oauth/authorize`, waiting to be exchanged.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCode {
+    pub client_id: String,
+    pub login: String,
+    pub scopes: Vec<String>,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Why a presented token was refused; GitHub answers all of them with `Bad credentials`.
@@ -54,6 +148,11 @@ impl RateSnapshot {
     pub fn remaining(&self) -> u32 {
         self.limit.saturating_sub(self.used)
     }
+
+    /// Whether this request went over the limit.
+    pub fn exceeded(&self) -> bool {
+        self.used > self.limit
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -67,36 +166,93 @@ struct RateWindow {
 pub(crate) struct GitHubState {
     users: BTreeMap<String, User>,
     tokens: HashMap<String, Token>,
+    /// By lowercase `owner/name`.
+    repos: BTreeMap<String, Repo>,
+    oauth_apps: BTreeMap<String, OAuthAppSeed>,
+    codes: HashMap<String, PendingCode>,
     rate: HashMap<String, RateWindow>,
+    next_id: u64,
+    sha_counter: u64,
 }
 
 impl GitHubState {
     /// Builds the state, checking that the seed is consistent.
     pub fn from_seed(seed: GitHubSeed) -> Result<Self, SeedError> {
-        let mut state = Self::default();
+        let mut state = Self {
+            next_id: FIRST_REPO_ID,
+            ..Self::default()
+        };
         for (index, user) in seed.users.into_iter().enumerate() {
             if user.login.is_empty() {
                 return Err(SeedError("a user has an empty login".into()));
             }
-            if state.users.contains_key(&user.login) {
+            if state.user(&user.login).is_some() {
                 return Err(SeedError(format!("user '{}' is seeded twice", user.login)));
+            }
+            if user.account_type == AccountType::User && !user.members.is_empty() {
+                return Err(SeedError(format!(
+                    "user '{}' has members; only organizations do",
+                    user.login
+                )));
             }
             let id = user.id.unwrap_or(index as u64 + 1);
             state.users.insert(
-                user.login.clone(),
+                user.login.to_ascii_lowercase(),
                 User {
                     login: user.login,
                     id,
                     name: user.name,
                     email: user.email,
                     account_type: user.account_type,
+                    members: user.members,
+                    rate_limit: user.rate_limit,
                 },
             );
+        }
+        for org in state.users.values() {
+            if let Some(member) = org.members.keys().find(|m| {
+                !state
+                    .users
+                    .get(&m.to_ascii_lowercase())
+                    .is_some_and(|u| u.account_type == AccountType::User)
+            }) {
+                return Err(SeedError(format!(
+                    "organization '{}' has member '{member}', who is not a seeded user",
+                    org.login
+                )));
+            }
+        }
+        for repo in seed.repositories {
+            state.insert_repository(repo)?;
         }
         for token in seed.tokens {
             state.insert_token(token)?;
         }
+        for app in seed.oauth_apps {
+            if let Some(login) = &app.approving_user {
+                if state.user(login).is_none() {
+                    return Err(SeedError(format!(
+                        "OAuth app '{}': approving user '{login}' is not seeded",
+                        app.client_id
+                    )));
+                }
+            }
+            state.oauth_apps.insert(app.client_id.clone(), app);
+        }
         Ok(state)
+    }
+
+    /// An account by login (case-insensitive, as GitHub).
+    pub fn user(&self, login: &str) -> Option<&User> {
+        self.users.get(&login.to_ascii_lowercase())
+    }
+
+    /// The first seeded user account (who approves OAuth sign-ins by default).
+    pub fn first_user(&self) -> Option<&User> {
+        self.users
+            .values()
+            .filter(|u| u.account_type == AccountType::User)
+            .min_by_key(|u| u.id)
     }
 
     /// Adds a token after checking it against the accounts.
@@ -106,18 +262,43 @@ impl GitHubState {
         }
         // Never echo a token value, even a mock one, into an error message.
         let label = format!("token of '{}' ({:?})", token.owner, token.kind);
-        match self.users.get(&token.owner) {
+        match self.user(&token.owner) {
             None => return Err(SeedError(format!("{label}: owner is not a seeded user"))),
-            Some(user) if user.account_type != AccountType::User => {
+            Some(user)
+                if user.account_type != AccountType::User
+                    && token.kind != TokenKind::Installation =>
+            {
                 return Err(SeedError(format!(
-                    "{label}: owner is an organization; only users own tokens"
+                    "{label}: owner is an organization; only App installations act as one"
                 )))
             }
             Some(_) => {}
         }
         if !token.kind.has_scopes() && !token.scopes.is_empty() {
             return Err(SeedError(format!(
-                "{label}: fine-grained tokens have permissions, not scopes"
+                "{label}: fine-grained and App tokens have permissions, not scopes"
+            )));
+        }
+        if token.kind.has_scopes()
+            && (!token.permissions.is_empty() || token.repositories.is_some())
+        {
+            return Err(SeedError(format!(
+                "{label}: classic and OAuth tokens have scopes, not permissions or a repository selection"
+            )));
+        }
+        if token.kind == TokenKind::Installation && token.repositories.is_none() {
+            return Err(SeedError(format!(
+                "{label}: an installation token needs its `repositories`"
+            )));
+        }
+        if let Some(missing) = token
+            .repositories
+            .iter()
+            .flatten()
+            .find(|r| !self.repos.contains_key(&r.to_ascii_lowercase()))
+        {
+            return Err(SeedError(format!(
+                "{label}: repository '{missing}' is not seeded"
             )));
         }
         if self.tokens.contains_key(&token.value) {
@@ -130,11 +311,85 @@ impl GitHubState {
             Token {
                 kind: token.kind,
                 scopes: token.scopes,
+                permissions: token.permissions,
+                repositories: token.repositories,
                 expires_at: token.expires_at,
                 owner: token.owner,
                 revoked: token.revoked,
             },
         );
+        Ok(())
+    }
+
+    /// Adds a repository after checking it against the accounts.
+    pub fn insert_repository(&mut self, seed: RepositorySeed) -> Result<(), SeedError> {
+        let full_name = format!("{}/{}", seed.owner, seed.name);
+        let owner = self
+            .user(&seed.owner)
+            .ok_or_else(|| SeedError(format!("repository '{full_name}': owner is not seeded")))?
+            .login
+            .clone();
+        if seed.name.is_empty()
+            || !seed
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(SeedError(format!("repository '{full_name}': invalid name")));
+        }
+        if self.repos.contains_key(&full_name.to_ascii_lowercase()) {
+            return Err(SeedError(format!(
+                "repository '{full_name}' is seeded twice"
+            )));
+        }
+        if let Some(who) = seed.collaborators.keys().find(|c| self.user(c).is_none()) {
+            return Err(SeedError(format!(
+                "repository '{full_name}': collaborator '{who}' is not seeded"
+            )));
+        }
+        let default_branch = seed
+            .default_branch
+            .clone()
+            .unwrap_or_else(|| "main".to_owned());
+        let mut names = seed.branches.clone();
+        if !seed.empty && !names.contains(&default_branch) {
+            names.insert(0, default_branch.clone());
+        }
+        if seed.empty {
+            names.clear();
+        }
+        let branches = names
+            .into_iter()
+            .map(|name| Branch {
+                protected: seed.protected_branches.contains(&name),
+                sha: self.new_sha(),
+                name,
+            })
+            .collect();
+        let id = match seed.id {
+            Some(id) => id,
+            None => self.new_id(),
+        };
+        let now = Utc::now();
+        let created_at = now - Duration::days(30);
+        let mut repo = Repo {
+            id,
+            owner,
+            name: seed.name,
+            private: seed.visibility != RepoVisibility::Public,
+            visibility: seed.visibility,
+            default_branch,
+            branches,
+            collaborators: seed.collaborators,
+            hooks: Vec::new(),
+            created_at,
+            pushed_at: created_at + Duration::days(1),
+        };
+        for hook in seed.hooks {
+            let hook = self.new_hook(hook);
+            repo.hooks.push(hook);
+        }
+        self.repos.insert(full_name.to_ascii_lowercase(), repo);
         Ok(())
     }
 
@@ -149,7 +404,7 @@ impl GitHubState {
         }
     }
 
-    /// The token with this value and the user it acts as, if it works at `now`.
+    /// The token with this value and the account it acts as, if it works at `now`.
     pub fn authenticate(
         &self,
         value: &str,
@@ -163,15 +418,24 @@ impl GitHubState {
             return Err(AuthFailure::Expired);
         }
         // Seeds are checked on insert, so the owner exists.
-        let user = self.users.get(&token.owner).ok_or(AuthFailure::Unknown)?;
+        let user = self.user(&token.owner).ok_or(AuthFailure::Unknown)?;
         Ok((token.clone(), user.clone()))
     }
 
     /// Counts one request against `bucket` (a login, or `None` for anonymous callers)
-    /// and returns the counters GitHub reports in `X-RateLimit-*`.
-    pub fn charge(&mut self, bucket: Option<&str>, now: DateTime<Utc>) -> RateSnapshot {
+    /// with `limit` requests per hour (the account's, else GitHub's default), and returns
+    /// the counters GitHub reports in `X-RateLimit-*`.
+    pub fn charge(
+        &mut self,
+        bucket: Option<&str>,
+        limit: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> RateSnapshot {
         let (key, limit) = match bucket {
-            Some(login) => (format!("user:{login}"), AUTHENTICATED_LIMIT),
+            Some(login) => (
+                format!("user:{login}"),
+                limit.unwrap_or(AUTHENTICATED_LIMIT),
+            ),
             None => ("anonymous".to_owned(), ANONYMOUS_LIMIT),
         };
         let now = now.timestamp();
@@ -192,6 +456,110 @@ impl GitHubState {
             reset: window.reset,
         }
     }
+
+    /// A repository by `owner/name` (case-insensitive).
+    pub fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
+        self.repos
+            .get(&format!("{owner}/{name}").to_ascii_lowercase())
+    }
+
+    /// A repository to change.
+    pub fn repo_mut(&mut self, owner: &str, name: &str) -> Option<&mut Repo> {
+        self.repos
+            .get_mut(&format!("{owner}/{name}").to_ascii_lowercase())
+    }
+
+    /// Every repository, by full name.
+    pub fn repos(&self) -> impl Iterator<Item = &Repo> {
+        self.repos.values()
+    }
+
+    /// The role `login` has on `repo`: owner and organization admins administer,
+    /// collaborators have their role, organization members read.
+    pub fn role_of(&self, login: &str, repo: &Repo) -> Option<RepoRole> {
+        if repo.owner.eq_ignore_ascii_case(login) {
+            return Some(RepoRole::Admin);
+        }
+        let collaborator = repo
+            .collaborators
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(login))
+            .map(|(_, role)| *role);
+        let member = self.user(&repo.owner).and_then(|org| {
+            org.members
+                .iter()
+                .find(|(m, _)| m.eq_ignore_ascii_case(login))
+                .map(|(_, role)| match role {
+                    OrgRole::Admin => RepoRole::Admin,
+                    OrgRole::Member => RepoRole::Read,
+                })
+        });
+        collaborator.max(member)
+    }
+
+    /// Whether `login` belongs to the organization owning `repo`.
+    pub fn is_org_member(&self, login: &str, repo: &Repo) -> bool {
+        self.user(&repo.owner)
+            .is_some_and(|org| org.members.keys().any(|m| m.eq_ignore_ascii_case(login)))
+    }
+
+    /// A hook from a seed or a create request, with a fresh id.
+    pub fn new_hook(&mut self, seed: HookSeed) -> Hook {
+        let now = Utc::now();
+        Hook {
+            id: self.new_id(),
+            url: seed.url,
+            content_type: "json".to_owned(),
+            secret: seed.secret.filter(|s| !s.is_empty()),
+            insecure_ssl: "0".to_owned(),
+            events: if seed.events.is_empty() {
+                vec!["push".to_owned()]
+            } else {
+                seed.events
+            },
+            active: seed.active,
+            created_at: now,
+            updated_at: now,
+            last_response: None,
+        }
+    }
+
+    /// A fresh id for a repository or hook.
+    pub fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// A fresh 40-hex commit id.
+    pub fn new_sha(&mut self) -> String {
+        self.sha_counter += 1;
+        format!(
+            "{:040x}",
+            0x5eed_0000_u64
+                .wrapping_mul(31)
+                .wrapping_add(self.sha_counter)
+        )
+    }
+
+    /// An OAuth app by client id.
+    pub fn oauth_app(&self, client_id: &str) -> Option<&OAuthAppSeed> {
+        self.oauth_apps.get(client_id)
+    }
+
+    /// Stores a code for a later exchange.
+    pub fn add_code(&mut self, code: String, pending: PendingCode) {
+        self.codes.insert(code, pending);
+    }
+
+    /// Takes a code (single use); `None` when unknown, used or expired.
+    pub fn take_code(&mut self, code: &str, now: DateTime<Utc>) -> Option<PendingCode> {
+        self.codes.remove(code).filter(|c| c.expires_at > now)
+    }
+
+    /// When a code handed out now stops working.
+    pub fn code_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+        now + Duration::minutes(CODE_LIFETIME_MINUTES)
+    }
 }
 
 #[cfg(test)]
@@ -201,25 +569,15 @@ mod tests {
 
     fn seed() -> GitHubSeed {
         GitHubSeed {
-            users: vec![UserSeed {
-                login: "octocat".into(),
-                id: None,
-                name: None,
-                email: None,
-                account_type: AccountType::User,
-            }],
-            tokens: vec![],
+            users: vec![UserSeed::user("octocat")],
+            ..GitHubSeed::default()
         }
     }
 
     fn token(owner: &str, kind: TokenKind, scopes: &[&str]) -> TokenSeed {
         TokenSeed {
-            value: "ghp_secretvalue".into(),
             kind,
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            expires_at: None,
-            owner: owner.into(),
-            revoked: false,
+            ..TokenSeed::classic("ghp_secretvalue", owner, scopes)
         }
     }
 
@@ -234,11 +592,15 @@ mod tests {
     }
 
     #[test]
-    fn rejects_scopes_on_fine_grained_tokens() {
-        let mut seed = seed();
-        seed.tokens
+    fn rejects_scopes_on_fine_grained_tokens_and_unknown_repositories() {
+        let mut bad = seed();
+        bad.tokens
             .push(token("octocat", TokenKind::FineGrained, &["repo"]));
-        assert!(GitHubState::from_seed(seed).is_err());
+        assert!(GitHubState::from_seed(bad).is_err());
+        let mut bad = seed();
+        bad.tokens
+            .push(TokenSeed::fine_grained("github_pat_x", "octocat", &[]).only(&["octocat/none"]));
+        assert!(GitHubState::from_seed(bad).is_err());
     }
 
     #[test]
@@ -271,12 +633,45 @@ mod tests {
     fn rate_window_counts_and_resets() {
         let mut state = GitHubState::default();
         let now = Utc::now();
-        let first = state.charge(Some("octocat"), now);
-        let second = state.charge(Some("octocat"), now);
+        let first = state.charge(Some("octocat"), None, now);
+        let second = state.charge(Some("octocat"), None, now);
         assert_eq!((first.used, second.used), (1, 2));
         assert_eq!(second.remaining(), AUTHENTICATED_LIMIT - 2);
-        let later = state.charge(Some("octocat"), now + chrono::Duration::seconds(3601));
+        let later = state.charge(Some("octocat"), None, now + chrono::Duration::seconds(3601));
         assert_eq!(later.used, 1);
-        assert_eq!(state.charge(None, now).limit, ANONYMOUS_LIMIT);
+        assert_eq!(state.charge(None, None, now).limit, ANONYMOUS_LIMIT);
+        let small = state.charge(Some("tiny"), Some(1), now);
+        assert!(!small.exceeded());
+        assert!(state.charge(Some("tiny"), Some(1), now).exceeded());
+    }
+
+    #[test]
+    fn roles_from_ownership_collaboration_and_membership() {
+        let seed = GitHubSeed {
+            users: vec![
+                UserSeed::user("ann"),
+                UserSeed::user("bob"),
+                UserSeed::user("cy"),
+                UserSeed::organization("org", &[("ann", OrgRole::Admin), ("bob", OrgRole::Member)]),
+            ],
+            repositories: vec![
+                RepositorySeed::private("org", "app").with_collaborator("cy", RepoRole::Write),
+                RepositorySeed::public("bob", "site"),
+            ],
+            ..GitHubSeed::default()
+        };
+        let state = GitHubState::from_seed(seed).expect("valid seed");
+        let app = state
+            .repo("ORG", "App")
+            .expect("case-insensitive lookup")
+            .clone();
+        assert_eq!(state.role_of("ann", &app), Some(RepoRole::Admin));
+        assert_eq!(state.role_of("bob", &app), Some(RepoRole::Read));
+        assert_eq!(state.role_of("cy", &app), Some(RepoRole::Write));
+        let site = state.repo("bob", "site").expect("seeded").clone();
+        assert_eq!(state.role_of("bob", &site), Some(RepoRole::Admin));
+        assert_eq!(state.role_of("ann", &site), None);
+        assert_eq!(app.branches.len(), 1);
+        assert_eq!(app.default_branch, "main");
     }
 }

@@ -1,0 +1,253 @@
+//! OAuth web flow, at the web root (`https://github.com` or the Enterprise host):
+//! `GET /login/oauth/authorize` (the mock has no login page: the app's approving user
+//! consents at once and is redirected back with `code` and `state`) and
+//! `POST /login/oauth/access_token` (form or JSON body; JSON answer with
+//! `Accept: application/json`, form-encoded otherwise; errors are `200` with an `error`
+//! member, as GitHub does), with PKCE S256.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use base64::Engine;
+use chrono::Utc;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::routes::Ctx;
+use super::seed::{TokenKind, TokenSeed};
+use super::state::{GitHubState, PendingCode};
+use crate::deliveries::new_delivery_id;
+use crate::query;
+use crate::query::QueryMap;
+
+/// `GET /login/oauth/authorize`.
+pub(super) async fn authorize(State(ctx): State<Ctx>, QueryMap(query): QueryMap) -> Response {
+    let client_id = query.get("client_id").cloned().unwrap_or_default();
+    let Some(redirect_uri) = query.get("redirect_uri").cloned() else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is required").into_response();
+    };
+    if let Some(method) = query.get("code_challenge_method") {
+        if method != "S256" {
+            return (
+                StatusCode::BAD_REQUEST,
+                "code_challenge_method must be S256",
+            )
+                .into_response();
+        }
+    }
+    let scopes: Vec<String> = query
+        .get("scope")
+        .map(|s| {
+            s.split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let code = ctx.github.issue_code(
+        &client_id,
+        None,
+        &scopes,
+        Some(&redirect_uri),
+        query.get("code_challenge").map(String::as_str),
+    );
+    let Some(code) = code else {
+        return (StatusCode::NOT_FOUND, "unknown OAuth application").into_response();
+    };
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let mut location = format!("{redirect_uri}{separator}code={code}");
+    if let Some(state) = query.get("state") {
+        location.push_str("&state=");
+        location.push_str(&query::encode(state));
+    }
+    match HeaderValue::from_str(&location) {
+        Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "invalid redirect_uri").into_response(),
+    }
+}
+
+/// `POST /login/oauth/access_token`.
+pub(super) async fn access_token(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    QueryMap(query): QueryMap,
+    body: Bytes,
+) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let is_json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    // Parameters may come in the query, a form body or a JSON body.
+    let mut params = query;
+    if is_json_body {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) {
+            for (k, v) in map {
+                if let Some(s) = v.as_str() {
+                    params.insert(k, s.to_owned());
+                }
+            }
+        }
+    } else {
+        for pair in String::from_utf8_lossy(&body).split('&') {
+            if let Some((k, v)) = pair.split_once('=') {
+                params.insert(query::decode(k), query::decode(v));
+            }
+        }
+    }
+    let answer = exchange(&ctx, &params);
+    let fields: Vec<(String, String)> = match &answer {
+        Ok(fields) | Err(fields) => fields.clone(),
+    };
+    if wants_json {
+        let object: serde_json::Map<String, Value> =
+            fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            Value::Object(object).to_string(),
+        )
+            .into_response()
+    } else {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", query::encode(k), query::encode(v)))
+            .collect();
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )],
+            body.join("&"),
+        )
+            .into_response()
+    }
+}
+
+/// Name-value pairs of an answer, in order.
+type Fields = Vec<(String, String)>;
+
+/// The answer's fields: the token, or GitHub's `error`, `error_description`, `error_uri`.
+fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fields> {
+    let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
+    let failure = |error: &str, description: &str| {
+        vec![
+            ("error".to_owned(), error.to_owned()),
+            ("error_description".to_owned(), description.to_owned()),
+            (
+                "error_uri".to_owned(),
+                "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors"
+                    .to_owned(),
+            ),
+        ]
+    };
+    let now = Utc::now();
+    let mut state = ctx.github.lock();
+    let client_ok = state
+        .oauth_app(param("client_id"))
+        .is_some_and(|app| app.client_secret == param("client_secret"));
+    if !client_ok {
+        return Err(failure(
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        ));
+    }
+    let Some(pending) = state.take_code(param("code"), now) else {
+        return Err(failure(
+            "bad_verification_code",
+            "The code passed is incorrect or expired.",
+        ));
+    };
+    if pending.client_id != param("client_id") {
+        return Err(failure(
+            "bad_verification_code",
+            "The code passed is incorrect or expired.",
+        ));
+    }
+    if let (Some(expected), Some(given)) = (&pending.redirect_uri, params.get("redirect_uri")) {
+        if expected != given {
+            return Err(failure(
+                "redirect_uri_mismatch",
+                "The redirect_uri MUST match the registered callback URL for this application.",
+            ));
+        }
+    }
+    if let Some(challenge) = &pending.code_challenge {
+        let verifier = param("code_verifier");
+        if verifier.is_empty() || &s256(verifier) != challenge {
+            return Err(failure(
+                "bad_verification_code",
+                "The code_verifier does not match the code_challenge.",
+            ));
+        }
+    }
+    let value = format!("gho_{}", new_delivery_id().replace('-', ""));
+    let mut token = TokenSeed::classic(&value, &pending.login, &[]);
+    token.kind = TokenKind::Oauth;
+    token.scopes = pending.scopes.clone();
+    if state.insert_token(token).is_err() {
+        return Err(failure("server_error", "The token could not be issued."));
+    }
+    Ok(vec![
+        ("access_token".to_owned(), value),
+        ("token_type".to_owned(), "bearer".to_owned()),
+        ("scope".to_owned(), pending.scopes.join(",")),
+    ])
+}
+
+/// The PKCE S256 challenge of a verifier: base64url (no padding) of its SHA-256.
+fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A pending code for `client_id`, approved by `login` (the app's approving user, or the
+/// first seeded user); `None` for an unknown app or user.
+pub(super) fn new_code(
+    state: &mut GitHubState,
+    client_id: &str,
+    login: Option<&str>,
+    scopes: &[String],
+    redirect_uri: Option<&str>,
+    code_challenge: Option<&str>,
+) -> Option<String> {
+    let app = state.oauth_app(client_id)?;
+    let login = match login.or(app.approving_user.as_deref()) {
+        Some(login) => state.user(login)?.login.clone(),
+        None => state.first_user()?.login.clone(),
+    };
+    let code = new_delivery_id().replace('-', "")[..20].to_owned();
+    state.add_code(
+        code.clone(),
+        PendingCode {
+            client_id: client_id.to_owned(),
+            login,
+            scopes: scopes.to_vec(),
+            redirect_uri: redirect_uri.map(str::to_owned),
+            code_challenge: code_challenge.map(str::to_owned),
+            expires_at: GitHubState::code_expiry(Utc::now()),
+        },
+    );
+    Some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636() {
+        assert_eq!(
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}
