@@ -11,18 +11,32 @@ use crate::problem::Problem;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest webhook delivery accepted, in bytes (providers send up to 25 MB, but push
+/// and pull request payloads this large are not worth a deployment trigger).
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
 /// 413 when the declared or actual body size exceeds [`MAX_BODY_BYTES`].
+#[cfg(test)]
 pub fn check_size(content_length: Option<&str>, actual: usize) -> Result<(), Problem> {
+    check_size_within(content_length, actual, MAX_BODY_BYTES)
+}
+
+/// 413 when the declared or actual body size exceeds `limit` bytes.
+pub fn check_size_within(
+    content_length: Option<&str>,
+    actual: usize,
+    limit: usize,
+) -> Result<(), Problem> {
     let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
-    let too_big = |n: u64| n > MAX_BODY_BYTES as u64;
+    let too_big = |n: u64| n > limit as u64;
     if declared.is_some_and(too_big) || too_big(actual as u64) {
         return Err(Problem::new(
             413,
             "payload-too-large",
             "Payload too large",
             format!(
-                "The request body is larger than {} KiB, the most this API accepts.",
-                MAX_BODY_BYTES / 1024
+                "The request body is larger than {} KiB, the most this endpoint accepts.",
+                limit / 1024
             ),
         ));
     }
@@ -93,6 +107,38 @@ impl Members {
             }
             Some(other) => Err(Problem::bad_request(format!(
                 "Member '{name}' must be a string or null, found {}.",
+                kind(other)
+            ))),
+        }
+    }
+
+    /// A member that is a JSON object whose members are all in `allowed`; absent and
+    /// `null` read as `None`.
+    pub fn optional_object(
+        &self,
+        name: &str,
+        allowed: &[&str],
+    ) -> Result<Option<Members>, Problem> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(members)) => {
+                let unknown: Vec<String> = members
+                    .keys()
+                    .filter(|m| !allowed.contains(&m.as_str()))
+                    .map(|m| format!("'{name}.{}'", printable_name(m)))
+                    .collect();
+                if unknown.is_empty() {
+                    Ok(Some(Members(members.clone())))
+                } else {
+                    Err(Problem::bad_request(format!(
+                        "Unknown member(s) {}; '{name}' accepts: {}.",
+                        unknown.join(", "),
+                        allowed.join(", ")
+                    )))
+                }
+            }
+            Some(other) => Err(Problem::bad_request(format!(
+                "Member '{name}' must be an object, found {}.",
                 kind(other)
             ))),
         }
@@ -217,7 +263,7 @@ mod tests {
         assert_eq!(problem.status(), 413);
         assert_eq!(
             problem.detail(),
-            "The request body is larger than 64 KiB, the most this API accepts."
+            "The request body is larger than 64 KiB, the most this endpoint accepts."
         );
         assert_eq!(check_size(Some("1000000"), 0).unwrap_err().status(), 413);
     }

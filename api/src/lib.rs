@@ -14,6 +14,7 @@
 //! on the host target too (their imports are never called there), so no module needs a
 //! `cfg` gate.
 
+mod applications;
 mod clock;
 mod crypto;
 mod git_tokens;
@@ -47,12 +48,29 @@ async fn handle(req: Request) -> Response {
     };
     let outcome = match router::resolve(&method, &path) {
         Resolution::Matched { route, params } => {
-            match json_body::check_size(header("content-length").as_deref(), req.body().len()) {
+            let limit = match route {
+                router::Route::ReceiveWebhook => json_body::MAX_WEBHOOK_BYTES,
+                _ => json_body::MAX_BODY_BYTES,
+            };
+            let size = json_body::check_size_within(
+                header("content-length").as_deref(),
+                req.body().len(),
+                limit,
+            );
+            match size {
                 Err(problem) => Err(problem),
                 Ok(()) => {
                     let incoming = Incoming {
                         authorization: header("authorization"),
                         body: req.body().to_vec(),
+                        query: req.query().to_owned(),
+                        headers: req
+                            .headers()
+                            .filter_map(|(name, value)| {
+                                Some((name.to_ascii_lowercase(), value.as_str()?.to_owned()))
+                            })
+                            .collect(),
+                        full_url: header("spin-full-url").unwrap_or_else(|| req.uri().to_owned()),
                     };
                     handlers::dispatch(route, &params, &incoming).await
                 }

@@ -52,6 +52,38 @@ pub enum Route {
     ListGitAuthProviders,
     /// `POST /organization/{organizationId}/admin/reencrypt`: key rotation.
     Reencrypt,
+    /// `GET /organization/{organizationId}/application`.
+    ListApplications,
+    /// `POST /organization/{organizationId}/application`.
+    CreateApplication,
+    /// `GET /organization/{organizationId}/application/{applicationId}`.
+    GetApplication,
+    /// `PUT /organization/{organizationId}/application/{applicationId}`.
+    ReplaceApplication,
+    /// `DELETE /organization/{organizationId}/application/{applicationId}`.
+    DeleteApplication,
+    /// `GET /organization/{organizationId}/application/{applicationId}/events`.
+    ApplicationEvents,
+    /// `POST /organization/{organizationId}/application/{applicationId}/cloneCredentials`.
+    CloneCredentials,
+    /// `POST /webhooks/{provider}/{applicationId}`: public webhook receiver.
+    ReceiveWebhook,
+    /// `GET /service/{serviceId}/gitWebhookStatus`.
+    WebhookStatus,
+    /// `POST /service/{serviceId}/gitWebhook/sync`.
+    WebhookSync,
+    /// `GET /organization/{organizationId}/account/{provider}/repository`.
+    ListRepositories,
+    /// `GET /organization/{organizationId}/account/{provider}/repository/branch`.
+    ListBranches,
+    /// `GET /auth/{provider}/login`: start an OAuth sign-in.
+    SignInStart,
+    /// `GET /auth/{provider}/callback`: finish it, issue a session.
+    SignInCallback,
+    /// `GET /user`: the signed-in user and their Git accounts.
+    CurrentUser,
+    /// `DELETE /user/gitAccount/{provider}`: unlink a Git account.
+    UnlinkGitAccount,
 }
 
 /// The route table: method, path pattern, route.
@@ -149,6 +181,74 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "POST",
         "/organization/{organizationId}/admin/reencrypt",
         Route::Reencrypt,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/application",
+        Route::ListApplications,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/application",
+        Route::CreateApplication,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/application/{applicationId}",
+        Route::GetApplication,
+    ),
+    (
+        "PUT",
+        "/organization/{organizationId}/application/{applicationId}",
+        Route::ReplaceApplication,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/application/{applicationId}",
+        Route::DeleteApplication,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/application/{applicationId}/events",
+        Route::ApplicationEvents,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/application/{applicationId}/cloneCredentials",
+        Route::CloneCredentials,
+    ),
+    (
+        "POST",
+        "/webhooks/{provider}/{applicationId}",
+        Route::ReceiveWebhook,
+    ),
+    (
+        "GET",
+        "/service/{serviceId}/gitWebhookStatus",
+        Route::WebhookStatus,
+    ),
+    (
+        "POST",
+        "/service/{serviceId}/gitWebhook/sync",
+        Route::WebhookSync,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/account/{provider}/repository",
+        Route::ListRepositories,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/account/{provider}/repository/branch",
+        Route::ListBranches,
+    ),
+    ("GET", "/auth/{provider}/login", Route::SignInStart),
+    ("GET", "/auth/{provider}/callback", Route::SignInCallback),
+    ("GET", "/user", Route::CurrentUser),
+    (
+        "DELETE",
+        "/user/gitAccount/{provider}",
+        Route::UnlinkGitAccount,
     ),
 ];
 

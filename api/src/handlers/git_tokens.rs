@@ -25,13 +25,24 @@ use crate::reply::Reply;
 use crate::router::Params;
 use crate::tenancy::Action;
 
-/// 200 `{results: [GitTokenResponse]}`, sorted by name.
-pub fn list(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
+/// 200 `{results: [GitTokenResponse]}`, sorted by name. `?expiring=true` keeps only
+/// tokens that have expired or expire within the warning window.
+pub fn list(incoming: &Incoming, params: &Params, query: &str) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::Read)?;
+    let expiring = match super::query_param(query, "expiring").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "Query parameter 'expiring' must be true or false.",
+            ))
+        }
+    };
     let (now, window) = (clock::now(), expiry_window_seconds());
     let results: Vec<Value> = store::list(&kv, &caller.organization_id)?
         .iter()
         .map(|(token, services)| token.to_json(*services, now, window))
+        .filter(|token| !expiring || token["expired"] == true || token["expires_soon"] == true)
         .collect();
     Ok(Reply::json(200, &json!({ "results": results })))
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod api_tokens;
+mod applications;
 mod git_auth_providers;
 mod git_tokens;
 mod health;
@@ -13,7 +14,10 @@ mod members;
 mod openapi;
 mod organizations;
 mod provider_list;
+mod repositories;
+mod sign_in;
 mod token_validation;
+mod webhooks;
 
 use crate::ids;
 use crate::problem::Problem;
@@ -29,6 +33,12 @@ pub struct Incoming {
     pub authorization: Option<String>,
     /// The body.
     pub body: Vec<u8>,
+    /// The query string, without `?` (empty when none).
+    pub query: String,
+    /// Every header, names lowercase (the webhook receiver hands them to the provider).
+    pub headers: Vec<(String, String)>,
+    /// The absolute URL the request came to (`spin-full-url`), for the public base URL.
+    pub full_url: String,
 }
 
 /// Runs the handler of `route`.
@@ -55,7 +65,23 @@ pub async fn dispatch(
         Route::ListApiTokens => api_tokens::list(incoming, params),
         Route::CreateApiToken => api_tokens::create(incoming, params),
         Route::DeleteApiToken => api_tokens::delete(incoming, params),
-        Route::ListGitTokens => git_tokens::list(incoming, params),
+        Route::ListGitTokens => git_tokens::list(incoming, params, &incoming.query),
+        Route::ListApplications => applications::list(incoming, params),
+        Route::CreateApplication => applications::create(incoming, params).await,
+        Route::GetApplication => applications::get(incoming, params),
+        Route::ReplaceApplication => applications::replace(incoming, params).await,
+        Route::DeleteApplication => applications::delete(incoming, params).await,
+        Route::ApplicationEvents => applications::events(incoming, params, &incoming.query),
+        Route::CloneCredentials => applications::clone_credentials(incoming, params).await,
+        Route::ReceiveWebhook => webhooks::receive(incoming, params).await,
+        Route::WebhookStatus => webhooks::status(incoming, params).await,
+        Route::WebhookSync => webhooks::sync(incoming, params).await,
+        Route::ListRepositories => repositories::repositories(incoming, params).await,
+        Route::ListBranches => repositories::branches(incoming, params).await,
+        Route::SignInStart => sign_in::login(incoming, params).await,
+        Route::SignInCallback => sign_in::callback(incoming, params).await,
+        Route::CurrentUser => sign_in::me(incoming),
+        Route::UnlinkGitAccount => sign_in::unlink(incoming, params),
         Route::CreateGitToken => git_tokens::create(incoming, params).await,
         Route::GetGitToken => git_tokens::get(incoming, params),
         Route::ReplaceGitToken => git_tokens::replace(incoming, params).await,
@@ -78,4 +104,51 @@ fn org_access(
     let caller = auth::authenticate(&kv, incoming.authorization.as_deref(), &org)?;
     caller.role.allow(action)?;
     Ok((kv, caller))
+}
+
+/// The percent-decoded value of query parameter `name` (`+` is a space); the first one.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(key) == name).then(|| decode(value))
+    })
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(text.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_query_parameters() {
+        let query = "limit=5&cursor=a%2Fb&name=o%2Fr+x&flag";
+        assert_eq!(query_param(query, "limit").as_deref(), Some("5"));
+        assert_eq!(query_param(query, "cursor").as_deref(), Some("a/b"));
+        assert_eq!(query_param(query, "name").as_deref(), Some("o/r x"));
+        assert_eq!(query_param(query, "flag").as_deref(), Some(""));
+        assert_eq!(query_param(query, "nope"), None);
+        assert_eq!(query_param("x=%zz%4", "x").as_deref(), Some("%zz%4"));
+    }
 }

@@ -13,7 +13,21 @@
 //! org:<org>:gittokens                      index: Git token id → lowercase name
 //! org:<org>:gittoken:<token>               Git token record, value sealed (AES-256-GCM)
 //! org:<org>:gittoken:<token>:services      services using the token (see `git_tokens::usage`)
+//! app:<app>                                {organization_id}: where an application lives
+//! org:<org>:applications                   index: application id → lowercase name
+//! org:<org>:application:<app>              application record, webhook secret sealed
+//! org:<org>:application:<app>:feed         newest-first event ids and delivery ids (CAS)
+//! org:<org>:application:<app>:event:<ev>   one normalized webhook event
+//! org:<org>:application:<app>:audit        clone-credential audit trail (CAS, bounded)
+//! oauth:state:<sha256 hex of state>        pending sign-in: provider, PKCE verifier, browser binding
+//! auth:session:<sha256 hex of session>     {user_id, expires_at}
+//! user:account:<provider>:<login>          {user_id}: who signed in with that account
+//! user:<user>                              user record
+//! user:<user>:gitaccount:<provider>        linked Git account, OAuth token sealed
 //! ```
+//!
+//! `app:<app>` exists because the webhook receiver and `/service/{id}` routes get only
+//! the application id; it is written once with the application and never changed.
 //!
 //! Every id is a UUID checked before it reaches here, so ids cannot smuggle a `:` into a
 //! key. Everything an organization owns starts with `org:<org>`.
@@ -70,6 +84,61 @@ pub fn git_token_services(org: &str, token: &str) -> String {
     format!("org:{org}:gittoken:{token}:services")
 }
 
+/// Where an application lives: `{organization_id}`.
+pub fn application_lookup(app: &str) -> String {
+    format!("app:{app}")
+}
+
+/// Index of an organization's applications (id → lowercase name).
+pub fn applications(org: &str) -> String {
+    format!("org:{org}:applications")
+}
+
+/// An application record.
+pub fn application(org: &str, app: &str) -> String {
+    format!("org:{org}:application:{app}")
+}
+
+/// An application's event feed (ids of its events, newest first, and delivery ids).
+pub fn application_feed(org: &str, app: &str) -> String {
+    format!("org:{org}:application:{app}:feed")
+}
+
+/// One event of an application.
+pub fn application_event(org: &str, app: &str, event: &str) -> String {
+    format!("org:{org}:application:{app}:event:{event}")
+}
+
+/// An application's audit trail.
+pub fn application_audit(org: &str, app: &str) -> String {
+    format!("org:{org}:application:{app}:audit")
+}
+
+/// A pending OAuth sign-in, by the SHA-256 of its `state`.
+pub fn oauth_state(state_hash: &str) -> String {
+    format!("oauth:state:{state_hash}")
+}
+
+/// A user session, by the SHA-256 of the session token.
+pub fn session(session_hash: &str) -> String {
+    format!("auth:session:{session_hash}")
+}
+
+/// The user who signed in with a provider account (`login` lowercase).
+pub fn user_account(provider: &str, login: &str) -> String {
+    format!("user:account:{provider}:{login}")
+}
+
+/// A user record.
+pub fn user(user: &str) -> String {
+    format!("user:{user}")
+}
+
+/// A user's linked Git account at a provider.
+pub fn git_account(user: &str, provider: &str) -> String {
+    format!("user:{user}:gitaccount:{provider}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +155,11 @@ mod tests {
             git_tokens(org),
             git_token(org, "t"),
             git_token_services(org, "t"),
+            applications(org),
+            application(org, "a"),
+            application_feed(org, "a"),
+            application_event(org, "a", "e"),
+            application_audit(org, "a"),
         ] {
             assert!(key.starts_with(&format!("org:{org}")), "{key}");
         }

@@ -13,7 +13,7 @@
 use super::{cas, keys, KeyValue, StateError, STORE};
 
 /// Schema version this build writes.
-pub const CURRENT: u32 = 1;
+pub const CURRENT: u32 = 2;
 
 /// One migration: brings the store from `to - 1` to `to`.
 pub struct Step<K> {
@@ -27,11 +27,18 @@ pub struct Step<K> {
 
 /// Every migration, in order.
 pub fn steps<K: KeyValue>() -> Vec<Step<K>> {
-    vec![Step {
-        to: 1,
-        describe: "create the organization index meta:organizations",
-        run: create_organization_index,
-    }]
+    vec![
+        Step {
+            to: 1,
+            describe: "create the organization index meta:organizations",
+            run: create_organization_index,
+        },
+        Step {
+            to: 2,
+            describe: "create the application index of every organization",
+            run: create_application_indexes,
+        },
+    ]
 }
 
 /// Migrates the store to [`CURRENT`] if needed; `stored` is the value of
@@ -93,6 +100,21 @@ fn create_organization_index<K: KeyValue>(kv: &K) -> Result<(), StateError> {
     })
 }
 
+/// Version 2: every organization has its application index (created empty where absent;
+/// no application can exist before this version, so nothing is overwritten).
+fn create_application_indexes<K: KeyValue>(kv: &K) -> Result<(), StateError> {
+    let organizations = super::index::read(kv, keys::ORGANIZATIONS)?.unwrap_or_default();
+    for org in organizations.keys() {
+        cas::update(kv, &keys::applications(org), |current| {
+            Ok::<_, StateError>(match current {
+                Some(_) => cas::Change::Keep(()),
+                None => cas::Change::Write(b"{}".to_vec(), ()),
+            })
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,11 +124,11 @@ mod tests {
     fn a_fresh_store_is_migrated_to_the_current_version() {
         let kv = MemoryStore::new();
         ensure(&kv, None).unwrap();
-        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"1");
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"2");
         assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap().unwrap(), b"{}");
         // Current: nothing runs, nothing is written.
         let swaps = kv.swaps();
-        ensure(&kv, Some(b"1")).unwrap();
+        ensure(&kv, Some(b"2")).unwrap();
         assert_eq!(kv.swaps(), swaps);
     }
 
@@ -119,6 +141,16 @@ mod tests {
             kv.get(keys::ORGANIZATIONS).unwrap().unwrap(),
             br#"{"o":"Acme"}"#
         );
+        // Version 2 gave the existing organization its application index.
+        assert_eq!(kv.get(&keys::applications("o")).unwrap().unwrap(), b"{}");
+        kv.set(&keys::applications("o"), br#"{"a":"web"}"#).unwrap();
+        kv.set(keys::SCHEMA_VERSION, b"1").unwrap();
+        ensure(&kv, Some(b"1")).unwrap();
+        assert_eq!(
+            kv.get(&keys::applications("o")).unwrap().unwrap(),
+            br#"{"a":"web"}"#,
+            "an existing index is kept"
+        );
     }
 
     fn mark_two(kv: &MemoryStore) -> Result<(), StateError> {
@@ -129,6 +161,7 @@ mod tests {
     fn later_steps_run_in_order_and_only_once() {
         let kv = MemoryStore::new();
         let mut all = steps::<MemoryStore>();
+        all.truncate(1);
         all.push(Step {
             to: 2,
             describe: "test step",

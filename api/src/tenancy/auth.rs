@@ -48,8 +48,8 @@ pub fn token_credential(authorization: Option<&str>) -> Result<&str, Problem> {
     let credential = credential.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
         return Err(unauthorized(
-            "Bearer sessions are not available yet; send an organization API key as \
-             `Authorization: Token <key>`.",
+            "Bearer sessions identify a signed-in user (GET /user) but do not act in \
+             organizations yet; send an organization API key as `Authorization: Token <key>`.",
         ));
     }
     if !scheme.eq_ignore_ascii_case("token") {
@@ -169,7 +169,10 @@ mod tests {
             format!("Organization '{}' was not found.", other.organization.id)
         );
         // The schema was initialised on the way.
-        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"1");
+        assert_eq!(
+            kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(),
+            schema::CURRENT.to_string().as_bytes()
+        );
     }
 
     #[test]
@@ -179,7 +182,7 @@ mod tests {
         let org_id = &acme.organization.id;
         for (authorization, detail) in [
             (None, "This endpoint needs an organization API key: send `Authorization: Token <key>`."),
-            (Some("Bearer abc"), "Bearer sessions are not available yet; send an organization API key as `Authorization: Token <key>`."),
+            (Some("Bearer abc"), "Bearer sessions identify a signed-in user (GET /user) but do not act in organizations yet; send an organization API key as `Authorization: Token <key>`."),
             (Some("Basic abc"), "Unsupported authorization scheme; send `Authorization: Token <key>`."),
             (Some("Token"), "The `Authorization: Token` header has no key."),
             (Some("Token gak_nope"), "The API key is not valid: it is unknown or was revoked."),

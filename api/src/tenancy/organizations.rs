@@ -95,6 +95,10 @@ pub fn create(kv: &impl KeyValue, new: NewOrganization) -> Result<Created, Probl
         (keys::member(org, &owner.id), encode_json(&owner)),
         (keys::api_keys(org), index::encode(&key_index)),
         (keys::git_tokens(org), index::encode(&index::Entries::new())),
+        (
+            keys::applications(org),
+            index::encode(&index::Entries::new()),
+        ),
     ];
     entries.extend(api_keys::records(org, &api_key));
     kv.set_many(&entries)?;
@@ -120,7 +124,7 @@ pub fn get(kv: &impl KeyValue, org: &str) -> Result<Option<Organization>, StateE
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use crate::state::memory::MemoryStore;
 

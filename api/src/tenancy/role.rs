@@ -28,6 +28,10 @@ pub enum Action {
     ManageMembers,
     /// Re-encrypt secrets under the current key.
     Reencrypt,
+    /// Create, change and delete applications, repair their webhooks.
+    ManageApplications,
+    /// Obtain clone credentials for an application's repository (the deployer).
+    CloneRepositories,
 }
 
 impl Action {
@@ -38,6 +42,9 @@ impl Action {
             Action::ManageGitTokens => &[Role::Owner, Role::Admin, Role::Devops],
             Action::ManageMembers => &[Role::Owner, Role::Admin],
             Action::Reencrypt => &[Role::Owner],
+            Action::ManageApplications | Action::CloneRepositories => {
+                &[Role::Owner, Role::Admin, Role::Devops]
+            }
         }
     }
 
@@ -47,6 +54,8 @@ impl Action {
             Action::ManageGitTokens => "manage Git tokens",
             Action::ManageMembers => "manage members and API keys",
             Action::Reencrypt => "re-encrypt the organization's secrets",
+            Action::ManageApplications => "manage applications",
+            Action::CloneRepositories => "obtain clone credentials",
         }
     }
 }

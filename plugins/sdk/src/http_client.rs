@@ -249,6 +249,42 @@ mod transport {
     pub(super) fn send(request: HttpRequest) -> Result<HttpResponse, ProviderError> {
         // Checked here so that waki only ever fails for transport reasons.
         let origin = crate::api_url::HttpUrl::parse(&request.url)?.origin();
+        // A connection that breaks before any answer is retried once when repeating the
+        // request cannot do harm (idempotent methods); anything else is reported.
+        let idempotent = matches!(
+            request.method,
+            Method::Get | Method::Head | Method::Put | Method::Delete
+        );
+        match send_once(request.clone(), &origin) {
+            Err(Attempt::Broken(_)) if idempotent => {
+                send_once(request, &origin).map_err(Attempt::into_error)
+            }
+            other => other.map_err(Attempt::into_error),
+        }
+    }
+
+    /// Why one attempt failed: a connection that broke before any answer (worth one more
+    /// try for idempotent requests), or a final error.
+    enum Attempt {
+        Broken(ProviderError),
+        Final(ProviderError),
+    }
+
+    impl Attempt {
+        fn into_error(self) -> ProviderError {
+            match self {
+                Attempt::Broken(e) | Attempt::Final(e) => e,
+            }
+        }
+    }
+
+    impl From<ProviderError> for Attempt {
+        fn from(e: ProviderError) -> Self {
+            Attempt::Final(e)
+        }
+    }
+
+    fn send_once(request: HttpRequest, origin: &str) -> Result<HttpResponse, Attempt> {
         let method = match request.method {
             Method::Get => waki::Method::Get,
             Method::Post => waki::Method::Post,
@@ -272,9 +308,16 @@ mod transport {
         if !request.body.is_empty() {
             builder = builder.body(request.body);
         }
-        let response = builder
-            .send()
-            .map_err(|e| transport_error(&origin, e.downcast_ref::<ErrorCode>(), e.to_string()))?;
+        let response = builder.send().map_err(|e| {
+            let code = e.downcast_ref::<ErrorCode>();
+            let error = transport_error(origin, code, e.to_string());
+            match code {
+                Some(ErrorCode::HttpProtocolError | ErrorCode::ConnectionTerminated) => {
+                    Attempt::Broken(error)
+                }
+                _ => Attempt::Final(error),
+            }
+        })?;
         let status = response.status_code();
         let headers: Headers = response
             .headers()

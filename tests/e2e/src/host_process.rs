@@ -52,6 +52,15 @@ impl HostConfig {
         }
     }
 
+    /// Points the GitHub provider at `api_url` (a mock, or a closed port): its API base and
+    /// its outbound allow-list (`github_allowed_host`, `github_web_host`: the origin).
+    pub fn github_at(self, api_url: &str) -> Self {
+        let origin = crate::origin_of(api_url);
+        self.variable("github_api_url", api_url)
+            .variable("github_allowed_host", &origin)
+            .variable("github_web_host", &origin)
+    }
+
     /// Sets a Spin variable (replacing an earlier value of the same name).
     pub fn variable(mut self, name: &str, value: &str) -> Self {
         self.variables

@@ -70,7 +70,7 @@ impl TestEnv {
     /// Host configuration for this environment: its state dir, and the GitHub provider
     /// pointed at the mock (`github_api_url`).
     pub fn host_config(&self) -> HostConfig {
-        HostConfig::new(self.state_dir.path()).variable("github_api_url", self.github.base_url())
+        HostConfig::new(self.state_dir.path()).github_at(self.github.base_url())
     }
 
     /// Starts the host with [`TestEnv::host_config`].

@@ -592,7 +592,7 @@ fn every_validation_failure_is_refused_and_nothing_is_stored() -> anyhow::Result
 #[test]
 fn provider_down_is_502_with_a_retry_hint_and_stores_nothing() -> anyhow::Result<()> {
     let env = start_env()?;
-    let host = Host::start(config(&env).variable("github_api_url", &closed_port_url()?))?;
+    let host = Host::start(config(&env).github_at(&closed_port_url()?))?;
     let api = Api::new(&host);
     let (org, key) = api.new_org("Acme")?;
     let down = problem(

@@ -138,7 +138,7 @@ fn unreachable_provider_is_502() -> anyhow::Result<()> {
     let env = TestEnv::start(github_seed())?;
     let host = Host::start(
         env.host_config()
-            .variable("github_api_url", &closed_port_url()?),
+            .github_at(&closed_port_url()?),
     )?;
 
     let reply = validate(&host, "github", tokens::FULL)?;

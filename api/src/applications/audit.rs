@@ -1,0 +1,80 @@
+//! The audit trail of an application (`…:audit`): who obtained clone credentials, when,
+//! through which account. Never the credential itself. Bounded to the last [`RETAINED`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{cas, decode_json, encode_json, keys, KeyValue, StateError};
+
+/// Records kept per application.
+pub const RETAINED: usize = 200;
+
+/// One audited action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339.
+    pub at: String,
+    /// What was done, e.g. `clone_credentials`.
+    pub action: String,
+    /// Member who did it.
+    pub member_id: String,
+    /// API key used.
+    pub api_key_id: String,
+    /// Account used: `git_token:<id>` or `anonymous`.
+    pub account: String,
+    /// `owner/name`.
+    pub repository: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Trail {
+    entries: Vec<Entry>,
+}
+
+/// The value a new application's trail starts with.
+pub fn initial() -> Vec<u8> {
+    encode_json(&Trail::default())
+}
+
+/// Appends `entry` (newest first); `false` when the application is gone.
+pub fn append(kv: &impl KeyValue, org: &str, app: &str, entry: Entry) -> Result<bool, StateError> {
+    let key = keys::application_audit(org, app);
+    cas::update(kv, &key, |current| {
+        let Some(bytes) = current else {
+            return Ok::<_, StateError>(cas::Change::Keep(false));
+        };
+        let mut trail: Trail = decode_json(&key, bytes)?;
+        trail.entries.insert(0, entry.clone());
+        trail.entries.truncate(RETAINED);
+        Ok(cas::Change::Write(encode_json(&trail), true))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::memory::MemoryStore;
+
+    #[test]
+    fn appends_newest_first_and_bounded() {
+        let kv = MemoryStore::new();
+        let entry = |n: usize| Entry {
+            at: format!("t{n}"),
+            action: "clone_credentials".into(),
+            member_id: "m".into(),
+            api_key_id: "k".into(),
+            account: "anonymous".into(),
+            repository: "o/r".into(),
+        };
+        assert!(!append(&kv, "o", "a", entry(0)).unwrap());
+        kv.set(&keys::application_audit("o", "a"), &initial())
+            .unwrap();
+        for n in 0..RETAINED + 1 {
+            assert!(append(&kv, "o", "a", entry(n)).unwrap());
+        }
+        let trail: Trail =
+            serde_json::from_slice(&kv.get(&keys::application_audit("o", "a")).unwrap().unwrap())
+                .unwrap();
+        assert_eq!(trail.entries.len(), RETAINED);
+        assert_eq!(trail.entries[0].at, format!("t{RETAINED}"));
+    }
+}

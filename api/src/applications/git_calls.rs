@@ -1,0 +1,251 @@
+//! The provider calls applications make, as one account: an organization Git token
+//! (its value read fresh from the store on every call, so a PUT applies at once) or
+//! anonymous access to a public repository.
+
+use std::fmt;
+
+use serde_json::{json, Value};
+
+use super::request::RepositoryRef;
+use crate::crypto::Keyring;
+use crate::git_tokens::store as token_store;
+use crate::problem::Problem;
+use crate::providers::protocol::ProviderError;
+use crate::providers::{self, client, CallError};
+use crate::redact;
+use crate::state::KeyValue;
+
+/// Who calls the provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Provider id.
+    pub provider: String,
+    /// The Git token, if any.
+    pub git_token_id: Option<String>,
+    api_url: Option<String>,
+    workspace: Option<String>,
+    token: String,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("provider", &self.provider)
+            .field("git_token_id", &self.git_token_id)
+            .field("token", &redact::MARK)
+            .finish()
+    }
+}
+
+/// 422: the token has expired.
+pub fn token_expired(id: &str) -> Problem {
+    Problem::new(
+        422,
+        "git-token-expired",
+        "Git token expired",
+        format!(
+            "The Git token '{id}' has expired; renew its value with PUT \
+             /organization/{{organizationId}}/gitToken/{id} or choose another token."
+        ),
+    )
+}
+
+impl Account {
+    /// Anonymous access (public repositories).
+    pub fn anonymous(provider: &str) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            git_token_id: None,
+            api_url: None,
+            workspace: None,
+            token: String::new(),
+        }
+    }
+
+    /// The account of Git token `id` of `org` for `provider`, with its current value.
+    /// 422 when the token does not exist, is for another provider or has expired.
+    pub fn of_token(
+        kv: &impl KeyValue,
+        org: &str,
+        provider: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Self, Problem> {
+        let keyring = Keyring::from_variables()?;
+        let creds = token_store::credentials(kv, &keyring, org, id, now).map_err(|problem| {
+            if problem.status() == 404 {
+                Problem::new(
+                    422,
+                    "git-token-not-found",
+                    "Git token not found",
+                    format!("No Git token '{id}' exists in this organization."),
+                )
+            } else {
+                problem
+            }
+        })?;
+        if creds.provider != provider {
+            return Err(Problem::new(
+                422,
+                "git-token-provider-mismatch",
+                "Git token for another provider",
+                format!(
+                    "The Git token '{id}' is a {} token; this repository is on {}.",
+                    providers::type_name(&creds.provider),
+                    providers::type_name(provider)
+                ),
+            ));
+        }
+        if creds.expired {
+            return Err(token_expired(id));
+        }
+        Ok(Self {
+            provider: provider.to_owned(),
+            git_token_id: Some(id.to_owned()),
+            api_url: creds.git_api_url,
+            workspace: creds.workspace,
+            token: creds.token,
+        })
+    }
+
+    /// `git_token:<id>` or `anonymous`, for audit records.
+    pub fn label(&self) -> String {
+        match &self.git_token_id {
+            Some(id) => format!("git_token:{id}"),
+            None => "anonymous".to_owned(),
+        }
+    }
+
+    fn conn(&self) -> Value {
+        json!({
+            "api_url": self.api_url.as_deref().unwrap_or_default(),
+            "token": self.token,
+            "workspace": self.workspace,
+        })
+    }
+
+    /// Calls `function` with `{conn, repo, …extra}`; the answer is redacted of the token.
+    pub async fn call(
+        &self,
+        function: &str,
+        repo: &RepositoryRef,
+        extra: Value,
+    ) -> Result<Value, CallError> {
+        self.call_redacting(function, Some(repo), extra, true).await
+    }
+
+    /// Calls `function` with `{conn, …extra}` (no repository); the answer is redacted.
+    pub async fn call_account(&self, function: &str, extra: Value) -> Result<Value, CallError> {
+        self.call_redacting(function, None, extra, true).await
+    }
+
+    /// `clone-credentials`: the one answer that carries the token on purpose (errors are
+    /// still redacted).
+    pub async fn clone_access(&self, repo: &RepositoryRef) -> Result<Value, CallError> {
+        self.call_redacting("clone-credentials", Some(repo), json!({}), false)
+            .await
+    }
+
+    async fn call_redacting(
+        &self,
+        function: &str,
+        repo: Option<&RepositoryRef>,
+        extra: Value,
+        redact_answer: bool,
+    ) -> Result<Value, CallError> {
+        let mut args = json!({ "conn": self.conn() });
+        if let (Some(args), Some(repo)) = (args.as_object_mut(), repo) {
+            args.insert(
+                "repo".into(),
+                json!({"owner": repo.owner, "name": repo.name}),
+            );
+        }
+        if let (Some(args), Value::Object(extra)) = (args.as_object_mut(), extra) {
+            args.extend(extra);
+        }
+        let mut outcome = client::call(&self.provider, function, Some(&args)).await;
+        match &mut outcome {
+            Ok(value) if redact_answer => redact::value(value, &self.token),
+            Ok(_) => {}
+            Err(CallError::Provider(error)) => redact_error(error, &self.token),
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    /// The problem for a failed call, redacted of the token.
+    pub fn problem(&self, error: &CallError) -> Problem {
+        error.to_problem(&self.provider).redact(&self.token)
+    }
+
+    /// Redacts `secret` (e.g. a webhook secret) from a provider answer's text too.
+    pub fn redact_also(error: &mut CallError, secret: &str) {
+        if let CallError::Provider(e) = error {
+            redact_error(e, secret);
+        }
+    }
+}
+
+/// Whether the error says the credential itself was refused (invalid, expired, revoked).
+pub fn is_refusal(error: &CallError) -> bool {
+    matches!(error, CallError::Provider(ProviderError::Unauthorized(_)))
+}
+
+/// Whether the error says the thing does not exist.
+pub fn is_not_found(error: &CallError) -> bool {
+    matches!(error, CallError::Provider(ProviderError::NotFound(_)))
+}
+
+/// The provider's message, for reasons shown to users.
+pub fn message(error: &CallError) -> String {
+    match error {
+        CallError::Provider(
+            ProviderError::Unauthorized(m)
+            | ProviderError::NotFound(m)
+            | ProviderError::InvalidInput(m)
+            | ProviderError::Unsupported(m)
+            | ProviderError::Other(m),
+        ) => m.clone(),
+        CallError::Provider(
+            ProviderError::Forbidden { message, .. }
+            | ProviderError::RateLimited { message, .. }
+            | ProviderError::Unavailable { message, .. },
+        ) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn redact_error(error: &mut ProviderError, secret: &str) {
+    let text = |m: &mut String| *m = redact::text(m, secret);
+    match error {
+        ProviderError::Unauthorized(m)
+        | ProviderError::NotFound(m)
+        | ProviderError::InvalidInput(m)
+        | ProviderError::Unsupported(m)
+        | ProviderError::Other(m) => text(m),
+        ProviderError::Forbidden { message, .. }
+        | ProviderError::RateLimited { message, .. }
+        | ProviderError::Unavailable { message, .. } => text(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_token_and_errors_are_redacted() {
+        let mut account = Account::anonymous("github");
+        account.token = "ghp_secretvalue_0000".into();
+        assert!(!format!("{account:?}").contains("ghp_"));
+        let mut error = CallError::Provider(ProviderError::Unauthorized(
+            "token ghp_secretvalue_0000 refused, secret whsec_0123456789".into(),
+        ));
+        Account::redact_also(&mut error, "whsec_0123456789");
+        let detail = account.problem(&error).detail().to_owned();
+        assert!(!detail.contains("ghp_secret"), "{detail}");
+        assert!(!detail.contains("whsec_"), "{detail}");
+        assert!(is_refusal(&error));
+        assert_eq!(account.label(), "anonymous");
+    }
+}

@@ -1,0 +1,131 @@
+//! `GET /organization/{organizationId}/account/{provider}/repository` and
+//! `…/repository/branch`: what an account can reach, to pick an application's source.
+//!
+//! `gitTokenId` names the organization Git token to list with (required for
+//! repositories; optional for branches, where its absence means anonymous access to a
+//! public repository). `cursor`, `per_page` (1–100, default 30) and `search` are passed
+//! to the provider as they are. Expired tokens are refused with 422 `git-token-expired`.
+
+use serde_json::{json, Value};
+
+use super::{org_access, query_param, Incoming};
+use crate::applications::git_calls::Account;
+use crate::applications::request::parse_repository;
+use crate::clock;
+use crate::ids;
+use crate::problem::Problem;
+use crate::providers;
+use crate::reply::Reply;
+use crate::router::Params;
+use crate::state::WasiStore;
+use crate::tenancy::Action;
+
+/// 200 `{results: [repository], next_cursor}`.
+pub async fn repositories(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
+    let (kv, caller) = org_access(incoming, params, Action::Read)?;
+    let provider = path_provider(params)?;
+    let Some(token_id) = query_param(&incoming.query, "gitTokenId") else {
+        return Err(Problem::bad_request(
+            "Query parameter 'gitTokenId' is required: the organization Git token to list \
+             repositories with.",
+        ));
+    };
+    let account = token_account(&kv, &caller.organization_id, &provider, &token_id)?;
+    let page = json!({ "page": page_request(&incoming.query)? });
+    let answer = account
+        .call_account("list-repositories", page)
+        .await
+        .map_err(|e| account.problem(&e))?;
+    Ok(Reply::json(200, &page_json(&answer)))
+}
+
+/// 200 `{results: [branch], next_cursor}` of repository `name` (`owner/name` or a URL).
+pub async fn branches(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
+    let (kv, caller) = org_access(incoming, params, Action::Read)?;
+    let provider = path_provider(params)?;
+    let name = query_param(&incoming.query, "name").ok_or_else(|| {
+        Problem::bad_request("Query parameter 'name' is required: the repository, owner/name.")
+    })?;
+    let repo = parse_repository(&name).map_err(|_| {
+        Problem::bad_request(
+            "Query parameter 'name' must be a repository such as octocat/hello-world or its URL.",
+        )
+    })?;
+    let account = match query_param(&incoming.query, "gitTokenId") {
+        Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
+        None => Account::anonymous(&provider),
+    };
+    let page = json!({ "page": page_request(&incoming.query)? });
+    let answer = account
+        .call("list-branches", &repo, page)
+        .await
+        .map_err(|e| account.problem(&e))?;
+    Ok(Reply::json(200, &page_json(&answer)))
+}
+
+fn path_provider(params: &Params) -> Result<String, Problem> {
+    let wanted = params.get("provider").unwrap_or_default();
+    let ids = providers::configured()?;
+    providers::find(&ids, wanted)
+        .map(str::to_owned)
+        .ok_or_else(|| providers::unknown(wanted, &ids))
+}
+
+fn token_account(
+    kv: &WasiStore,
+    org: &str,
+    provider: &str,
+    token_id: &str,
+) -> Result<Account, Problem> {
+    let id = ids::checked("gitTokenId", token_id)?;
+    Account::of_token(kv, org, provider, &id, clock::now())
+}
+
+/// The provider's `page-request` from `cursor`, `per_page` and `search`.
+fn page_request(query: &str) -> Result<Value, Problem> {
+    let per_page = match query_param(query, "per_page") {
+        None => 30,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_request("Query parameter 'per_page' must be a number from 1 to 100.")
+            })?,
+    };
+    let text = |name: &str| query_param(query, name).filter(|v| !v.is_empty());
+    Ok(json!({
+        "cursor": text("cursor"),
+        "per_page": per_page,
+        "search": text("search"),
+    }))
+}
+
+fn page_json(answer: &Value) -> Value {
+    json!({
+        "results": answer["items"].as_array().cloned().unwrap_or_default(),
+        "next_cursor": answer["next"],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_requests_pass_through() {
+        assert_eq!(
+            page_request("cursor=abc&per_page=5&search=hel").unwrap(),
+            json!({"cursor": "abc", "per_page": 5, "search": "hel"})
+        );
+        assert_eq!(
+            page_request("").unwrap(),
+            json!({"cursor": null, "per_page": 30, "search": null})
+        );
+        assert_eq!(page_request("per_page=0").unwrap_err().status(), 400);
+        assert_eq!(
+            page_json(&json!({"items": [{"name": "main"}], "next": null})),
+            json!({"results": [{"name": "main"}], "next_cursor": null})
+        );
+    }
+}
