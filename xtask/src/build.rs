@@ -17,7 +17,7 @@ pub const WASM_PROFILE: &str = "wasm";
 /// Provider plugins shipped as components. Each id names `plugins/<id>` (package
 /// `git-access-<id>`), composed with the gateway into `target/components/provider-<id>.wasm`
 /// (the `provider-<id>` component of `spin.toml`). Adding a provider is one entry here.
-pub const PROVIDERS: &[&str] = &["github"];
+pub const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket"];
 
 /// Components only tests use: `tests/components/<name>` (package `<name>`), built with
 /// everything else (not with `--only`); tests load them from cargo's output folder

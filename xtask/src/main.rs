@@ -141,7 +141,13 @@ fn up(layout: &Layout, listen: SocketAddr) -> anyhow::Result<()> {
 
 /// Wasm crates whose unit tests (plain Rust logic) also run natively. Adjust here if a
 /// crate stops compiling on the host target.
-const NATIVE_LOGIC_TESTS: &[&str] = &["git-access-plugin-sdk", "git-access-github", "api"];
+const NATIVE_LOGIC_TESTS: &[&str] = &[
+    "git-access-plugin-sdk",
+    "git-access-github",
+    "git-access-gitlab",
+    "git-access-bitbucket",
+    "api",
+];
 
 /// Runs the native tests in release (sharing the host's artifacts), then the unit tests of
 /// the wasm crates' logic on the host target.

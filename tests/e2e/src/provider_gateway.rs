@@ -90,7 +90,12 @@ mod tests {
     #[test]
     fn the_manifest_routes_every_provider_publicly() {
         let text = std::fs::read_to_string(gateway_manifest()).expect("fixture manifest");
-        assert!(text.contains("route = \"/provider-github/...\""), "{text}");
+        for id in ["github", "gitlab", "bitbucket"] {
+            assert!(
+                text.contains(&format!("route = \"/provider-{id}/...\"")),
+                "{text}"
+            );
+        }
         assert!(!text.contains("private = true"), "{text}");
     }
 }

@@ -499,7 +499,7 @@ fn every_validation_failure_is_refused_and_nothing_is_stored() -> anyhow::Result
         ),
         (
             with("type", json!("GITEA")),
-            "Member 'type' must name an installed provider: GITHUB.",
+            "Member 'type' must name an installed provider: GITHUB, GITLAB, BITBUCKET.",
         ),
         (with("tokn", json!("x")), "Unknown member 'tokn'"),
         (with("name", json!(null)), "Member 'name' is required."),

@@ -136,10 +136,7 @@ fn unknown_token_is_422_and_unknown_provider_is_404() -> anyhow::Result<()> {
 #[test]
 fn unreachable_provider_is_502() -> anyhow::Result<()> {
     let env = TestEnv::start(github_seed())?;
-    let host = Host::start(
-        env.host_config()
-            .github_at(&closed_port_url()?),
-    )?;
+    let host = Host::start(env.host_config().github_at(&closed_port_url()?))?;
 
     let reply = validate(&host, "github", tokens::FULL)?;
     assert_problem(&reply, 502)?;

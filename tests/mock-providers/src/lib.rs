@@ -2,7 +2,7 @@
 //!
 //! Each mock is a real HTTP server on loopback that speaks its provider's documented REST
 //! protocol (paths, status codes, headers, error bodies), seeded with users and tokens, so
-//! the GitHub plugin can be exercised through every layer without reaching the internet.
+//! the provider plugins can be exercised through every layer without reaching the internet.
 //!
 //! - [`server`] owns what every provider shares: binding, serving, shutdown on drop, and
 //!   the [`RequestLog`] tests assert on.
@@ -11,10 +11,11 @@
 //!   server errors, webhook deliveries fired at loopback receivers, a receiver that
 //!   records them, and query/form decoding.
 //! - [`github`] is the GitHub mock (`https://api.github.com` shape, or GitHub Enterprise
-//!   Server under `/api/v3`); its documentation (and the crate's README) says which of
-//!   GitHub's behaviours are modelled and which are not.
-//!
-//! GitLab and Bitbucket mocks slot in as sibling modules implementing [`MockProvider`].
+//!   Server under `/api/v3`), [`gitlab`] the GitLab mock (API under `/api/v4`, as a
+//!   self-managed instance) and [`bitbucket`] the Bitbucket Cloud mock (API under `/2.0`);
+//!   each module's documentation (and the crate's README) says which of its provider's
+//!   behaviours are modelled and which are not. Each implements [`MockProvider`].
+//! - [`mock_control`] holds what the mocks' own `/_mock/…` control endpoints share.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_providers::MockError> {
@@ -28,9 +29,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bitbucket;
 pub mod deliveries;
 pub mod faults;
 pub mod github;
+pub mod gitlab;
+pub mod mock_control;
 pub mod pagination;
 pub mod query;
 pub mod request_log;

@@ -2,19 +2,23 @@
 //!
 //! ```text
 //! mock-providers [--listen 127.0.0.1:9000] [--github-seed seed.json] [--github-enterprise]
+//!                [--gitlab-listen 127.0.0.1:9001] [--gitlab-seed seed.json]
+//!                [--bitbucket-listen 127.0.0.1:9002] [--bitbucket-seed seed.json]
 //! ```
-//! Without a seed file the built-in demo seed is served (`seeds/github-demo.json`).
+//! Without a seed file each mock serves its built-in demo seed (`seeds/<provider>-demo.json`).
 
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use clap::Parser;
 use mock_providers::{
+    bitbucket::{BitbucketSeed, MockBitbucket},
     github::{GitHubSeed, MockGitHub},
+    gitlab::{GitLabSeed, MockGitLab},
     MockServer,
 };
 
-/// Mock Git provider servers (GitHub) for trying git-access offline.
+/// Mock Git provider servers (GitHub, GitLab, Bitbucket) for trying git-access offline.
 #[derive(Debug, Parser)]
 #[command(name = "mock-providers", version)]
 struct Args {
@@ -27,6 +31,18 @@ struct Args {
     /// Serve the GitHub Enterprise Server shape (API under /api/v3).
     #[arg(long)]
     github_enterprise: bool,
+    /// Address of the GitLab mock (API under /api/v4).
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    gitlab_listen: SocketAddr,
+    /// JSON seed for the GitLab mock; the built-in demo seed when absent.
+    #[arg(long, value_name = "FILE")]
+    gitlab_seed: Option<PathBuf>,
+    /// Address of the Bitbucket Cloud mock (API under /2.0).
+    #[arg(long, default_value = "127.0.0.1:9002")]
+    bitbucket_listen: SocketAddr,
+    /// JSON seed for the Bitbucket mock; the built-in demo seed when absent.
+    #[arg(long, value_name = "FILE")]
+    bitbucket_seed: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -77,9 +93,113 @@ async fn main() -> anyhow::Result<()> {
          curl {root}/_mock/deliveries"
     );
 
+    let gitlab = start_gitlab(&args).await?;
+    let bitbucket = start_bitbucket(&args).await?;
+
     shutdown_signal().await;
     server.shutdown().await?;
+    gitlab.shutdown().await?;
+    bitbucket.shutdown().await?;
     Ok(())
+}
+
+/// Reads a seed file with `parse`, naming the provider when it does not fit.
+fn read_seed<T>(
+    path: &PathBuf,
+    provider: &str,
+    parse: fn(&str) -> Result<T, serde_json::Error>,
+) -> anyhow::Result<T> {
+    let json =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&json).with_context(|| format!("{} is not a valid {provider} seed", path.display()))
+}
+
+/// Starts the GitLab mock and says how to use it.
+async fn start_gitlab(args: &Args) -> anyhow::Result<MockServer<MockGitLab>> {
+    let seed = match &args.gitlab_seed {
+        Some(path) => read_seed(path, "GitLab", GitLabSeed::from_json)?,
+        None => GitLabSeed::demo(),
+    };
+    let mut lines = vec!["GitLab demo tokens:".to_owned()];
+    for t in &seed.tokens {
+        let owner = t
+            .user
+            .as_deref()
+            .or(t.project.as_deref())
+            .or(t.group.as_deref())
+            .unwrap_or_default();
+        lines.push(format!(
+            "  {} ({:?} of {owner}, scopes [{}]{})",
+            t.value,
+            t.kind,
+            t.scopes.join(", "),
+            t.access_level
+                .map(|l| format!(", role {l:?}"))
+                .unwrap_or_default()
+        ));
+    }
+    let server = MockServer::start_on(MockGitLab::new(seed)?, args.gitlab_listen).await?;
+    let root = format!("http://{}", server.addr());
+    println!("\nGitLab mock listening on {}", server.base_url());
+    println!(
+        "point git-access at it: SPIN_VARIABLE_GITLAB_API_URL={} \
+         SPIN_VARIABLE_GITLAB_ALLOWED_HOST={root}",
+        server.base_url()
+    );
+    if args.gitlab_seed.is_none() {
+        // Demo tokens are fake; printing them is the point of the demo.
+        println!("{}", lines.join("\n"));
+    }
+    println!(
+        "make GitLab act with: curl -X POST {root}/_mock/push -H 'content-type: application/json' \
+         -d '{{\"project\":\"acme/platform/api\",\"user\":\"jsmith\"}}'"
+    );
+    Ok(server)
+}
+
+/// Starts the Bitbucket mock and says how to use it.
+async fn start_bitbucket(args: &Args) -> anyhow::Result<MockServer<MockBitbucket>> {
+    let seed = match &args.bitbucket_seed {
+        Some(path) => read_seed(path, "Bitbucket", BitbucketSeed::from_json)?,
+        None => BitbucketSeed::demo(),
+    };
+    let mut lines = vec!["Bitbucket demo tokens (workspace in brackets):".to_owned()];
+    for t in &seed.tokens {
+        let reach = t
+            .repository
+            .as_deref()
+            .or(t.project.as_deref())
+            .or(t.user.as_deref())
+            .unwrap_or("the workspace");
+        lines.push(format!(
+            "  {} ({:?} token of {reach} [{}], scopes [{}]{})",
+            t.value,
+            t.kind,
+            t.workspace.as_deref().unwrap_or_default(),
+            t.scopes.join(", "),
+            if t.expires_at.is_some() {
+                ", expiring"
+            } else {
+                ""
+            }
+        ));
+    }
+    let server = MockServer::start_on(MockBitbucket::new(seed)?, args.bitbucket_listen).await?;
+    let root = format!("http://{}", server.addr());
+    println!("\nBitbucket mock listening on {}", server.base_url());
+    println!(
+        "point git-access at it: SPIN_VARIABLE_BITBUCKET_API_URL={} \
+         SPIN_VARIABLE_BITBUCKET_ALLOWED_HOST={root}",
+        server.base_url()
+    );
+    if args.bitbucket_seed.is_none() {
+        println!("{}", lines.join("\n"));
+    }
+    println!(
+        "make Bitbucket act with: curl -X POST {root}/_mock/push -H 'content-type: application/json' \
+         -d '{{\"repository\":\"acme/api\",\"user\":\"emma\"}}'"
+    );
+    Ok(server)
 }
 
 /// The seed's tokens, repositories and OAuth apps, one per line.

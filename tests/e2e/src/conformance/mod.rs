@@ -14,7 +14,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bitbucket;
 pub mod github;
+pub mod gitlab;
+mod provider_env;
 
 use std::collections::BTreeSet;
 
@@ -65,6 +68,13 @@ pub trait ProviderFixture {
 
     /// The header that carries the signature or secret token.
     fn signature_header(&self) -> &str;
+
+    /// Whether that signature covers the body (an HMAC). A provider that sends a shared
+    /// secret back instead (GitLab's `X-Gitlab-Token`) authenticates the sender only: a
+    /// changed body cannot be told from the real one.
+    fn signs_body(&self) -> bool {
+        true
+    }
 
     /// The URLs of the hooks the repository has at the provider right now.
     fn hook_urls(&self) -> Vec<String>;
@@ -513,15 +523,17 @@ fn deliveries_verify(fx: &dyn ProviderFixture) -> Result<(), String> {
         || format!("no delivery id: {event}"),
     )?;
 
-    let mut tampered = body.clone();
-    tampered.extend_from_slice(b" ");
-    fails(
-        fx,
-        "verify-webhook",
-        json!({"secret": secret, "delivery": delivery(&headers, &tampered)}),
-        401,
-        "unauthorized",
-    )?;
+    if fx.signs_body() {
+        let mut tampered = body.clone();
+        tampered.extend_from_slice(b" ");
+        fails(
+            fx,
+            "verify-webhook",
+            json!({"secret": secret, "delivery": delivery(&headers, &tampered)}),
+            401,
+            "unauthorized",
+        )?;
+    }
     fails(
         fx,
         "verify-webhook",

@@ -1,0 +1,329 @@
+//! OAuth sign-in with a Bitbucket Cloud OAuth consumer: `oauth-authorize-url` builds
+//! `{web}/site/oauth2/authorize?…`, `oauth-exchange-code` posts the callback's code to
+//! `{web}/site/oauth2/access_token` with the consumer's key and secret as HTTP Basic
+//! credentials.
+//!
+//! The web base is `https://bitbucket.org`, or the client's `web-url` (used to point at a
+//! mock). Scopes are configured on the consumer; a `scope` is sent only when the caller
+//! names some. A PKCE challenge is passed along when given. Access tokens expire after two
+//! hours and come with a refresh token.
+
+use base64::Engine;
+use git_access_plugin_sdk::api_url::{self, HttpUrl};
+use git_access_plugin_sdk::{timestamp, HttpRequest, ProviderError, Transport};
+use serde::Deserialize;
+
+use crate::api_client::{bases, DEFAULT_WEB_URL, SERVICE};
+use crate::bindings::types::{AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens};
+
+/// The URL to send the user to.
+pub fn authorize_url(request: &AuthorizeRequest) -> Result<String, ProviderError> {
+    let client = &request.client;
+    let web = web_url(client)?;
+    require("client id (consumer key)", &client.client_id)?;
+    require("state", &request.state)?;
+    let redirect_uri = redirect_uri(client)?;
+    let scope = request
+        .scopes
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut pairs = vec![
+        ("client_id", client.client_id.trim()),
+        ("response_type", "code"),
+        ("redirect_uri", redirect_uri),
+        ("state", request.state.as_str()),
+    ];
+    if !scope.is_empty() {
+        pairs.push(("scope", scope.as_str()));
+    }
+    if let Some(challenge) = request.code_challenge.as_deref() {
+        if !is_pkce_value(challenge) {
+            return Err(ProviderError::InvalidInput(
+                "the PKCE code challenge must be the base64url S256 digest of the verifier (43 characters)"
+                    .to_string(),
+            ));
+        }
+        pairs.push(("code_challenge", challenge));
+        pairs.push(("code_challenge_method", "S256"));
+    }
+    Ok(api_url::with_query(
+        &api_url::join(&web, "/site/oauth2/authorize"),
+        pairs,
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<i64>,
+    scopes: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Exchanges the callback's code for tokens.
+pub fn exchange_code(
+    transport: &dyn Transport,
+    request: &ExchangeRequest,
+) -> Result<OauthTokens, ProviderError> {
+    let client = &request.client;
+    let web = web_url(client)?;
+    require("client id (consumer key)", &client.client_id)?;
+    require("client secret", &client.client_secret)?;
+    require("authorization code", &request.code)?;
+    let redirect_uri = redirect_uri(client)?;
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("code", request.code.trim()),
+        ("redirect_uri", redirect_uri),
+    ];
+    if let Some(verifier) = request.code_verifier.as_deref() {
+        if !is_pkce_value(verifier) {
+            return Err(ProviderError::InvalidInput(
+                "the PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
+                    .to_string(),
+            ));
+        }
+        pairs.push(("code_verifier", verifier));
+    }
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        client.client_id.trim(),
+        client.client_secret
+    ));
+    let http = HttpRequest::post(api_url::join(&web, "/site/oauth2/access_token"))
+        .header("Accept", "application/json")
+        .header("User-Agent", "git-access")
+        .header("Authorization", format!("Basic {credentials}"))
+        .body(
+            "application/x-www-form-urlencoded",
+            api_url::form_urlencoded(pairs),
+        );
+    let response = transport.send(http)?;
+    let answer: Option<TokenAnswer> = serde_json::from_slice(&response.body).ok();
+    if let Some(error) = answer.as_ref().and_then(|a| a.error.clone()) {
+        let description = answer
+            .as_ref()
+            .and_then(|a| a.error_description.clone())
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Err(match error.as_str() {
+            "invalid_grant" => ProviderError::InvalidInput(format!(
+                "Bitbucket refused the authorization code; it is wrong, used or expired{description}"
+            )),
+            "invalid_client" | "unauthorized_client" | "invalid_request" => {
+                ProviderError::InvalidInput(format!(
+                    "Bitbucket refused the OAuth consumer settings ({error}){description}"
+                ))
+            }
+            "access_denied" => ProviderError::forbidden(
+                format!("Bitbucket did not grant access ({error}){description}"),
+                Vec::new(),
+            ),
+            _ if response.status == 429 || response.status >= 500 => {
+                git_access_plugin_sdk::error_from_response(SERVICE, &response)
+            }
+            _ => ProviderError::Other(format!("Bitbucket OAuth error {error}{description}")),
+        });
+    }
+    if !response.is_success() {
+        return Err(git_access_plugin_sdk::error_from_response(
+            SERVICE, &response,
+        ));
+    }
+    let answer = answer.ok_or_else(|| {
+        ProviderError::Other("Bitbucket's OAuth answer is not the expected JSON".to_string())
+    })?;
+    let access_token = answer
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ProviderError::Other("Bitbucket's OAuth answer has no access token".to_string())
+        })?;
+    let expires_at = answer.expires_in.filter(|s| *s > 0).and_then(|seconds| {
+        Some(timestamp::format_unix_seconds(
+            timestamp::now_unix()? + seconds,
+        ))
+    });
+    Ok(OauthTokens {
+        access_token,
+        refresh_token: answer.refresh_token.filter(|t| !t.is_empty()),
+        expires_at,
+        scopes: answer
+            .scopes
+            .unwrap_or_default()
+            .split([' ', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+/// The web base: the client's `web-url` (an API URL is mapped), or bitbucket.org.
+fn web_url(client: &OauthClient) -> Result<String, ProviderError> {
+    if client.web_url.trim().is_empty() {
+        return Ok(DEFAULT_WEB_URL.to_string());
+    }
+    Ok(bases(&client.web_url)?.1)
+}
+
+fn redirect_uri(client: &OauthClient) -> Result<&str, ProviderError> {
+    let uri = client.redirect_uri.trim();
+    HttpUrl::parse(uri).map_err(|_| {
+        ProviderError::InvalidInput(format!(
+            "the OAuth redirect URI `{uri}` must be an absolute http(s) URL"
+        ))
+    })?;
+    Ok(uri)
+}
+
+fn require(what: &str, value: &str) -> Result<(), ProviderError> {
+    if value.trim().is_empty() {
+        Err(ProviderError::InvalidInput(format!(
+            "the OAuth {what} is required"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// RFC 7636 verifier / S256 challenge alphabet and length.
+fn is_pkce_value(value: &str) -> bool {
+    (43..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api_client::fake::FakeBitbucket;
+
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+    fn client(web_url: &str) -> OauthClient {
+        OauthClient {
+            client_id: "consumer-key".into(),
+            client_secret: "consumer-secret".into(),
+            redirect_uri: "https://ga.example.com/oauth/bitbucket/callback".into(),
+            web_url: web_url.into(),
+        }
+    }
+
+    #[test]
+    fn authorize_urls() {
+        let url = authorize_url(&AuthorizeRequest {
+            client: client(""),
+            state: "st ate".into(),
+            code_challenge: Some(CHALLENGE.into()),
+            scopes: vec![],
+        })
+        .unwrap();
+        assert_eq!(
+            url,
+            format!(
+                "https://bitbucket.org/site/oauth2/authorize?client_id=consumer-key&response_type=code\
+                 &redirect_uri=https%3A%2F%2Fga.example.com%2Foauth%2Fbitbucket%2Fcallback\
+                 &state=st%20ate&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            )
+        );
+        let url = authorize_url(&AuthorizeRequest {
+            client: client("http://127.0.0.1:9000/2.0"),
+            state: "s".into(),
+            code_challenge: None,
+            scopes: vec!["repository".into(), "webhook".into()],
+        })
+        .unwrap();
+        assert!(
+            url.starts_with("http://127.0.0.1:9000/site/oauth2/authorize?"),
+            "{url}"
+        );
+        assert!(
+            url.ends_with("&state=s&scope=repository%20webhook"),
+            "{url}"
+        );
+        assert!(matches!(
+            authorize_url(&AuthorizeRequest {
+                client: client(""),
+                state: String::new(),
+                code_challenge: None,
+                scopes: vec![],
+            }),
+            Err(ProviderError::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn exchanges_a_code_with_basic_credentials() {
+        let fake = FakeBitbucket::new().on(
+            "POST",
+            "/site/oauth2/access_token",
+            200,
+            &[],
+            r#"{"access_token":"bb-token","scopes":"repository webhook pullrequest:write","expires_in":7200,"refresh_token":"bb-refresh","token_type":"bearer","state":"authorization_code"}"#,
+        );
+        let tokens = exchange_code(
+            &fake,
+            &ExchangeRequest {
+                client: client(""),
+                code: "abc".into(),
+                code_verifier: Some(VERIFIER.into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(tokens.access_token, "bb-token");
+        assert_eq!(tokens.refresh_token.as_deref(), Some("bb-refresh"));
+        assert_eq!(
+            tokens.scopes,
+            ["repository", "webhook", "pullrequest:write"]
+        );
+        assert!(tokens.expires_at.is_some());
+        let sent = &fake.sent()[0];
+        assert_eq!(sent.url(), "https://bitbucket.org/site/oauth2/access_token");
+        assert_eq!(
+            sent.headers().get("authorization"),
+            Some("Basic Y29uc3VtZXIta2V5OmNvbnN1bWVyLXNlY3JldA==")
+        );
+        let body = String::from_utf8_lossy(sent.body_bytes()).into_owned();
+        assert!(
+            body.starts_with("grant_type=authorization_code&code=abc&"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("consumer-secret"),
+            "the secret travels in the header"
+        );
+    }
+
+    #[test]
+    fn exchange_errors() {
+        let fake = FakeBitbucket::new().on(
+            "POST",
+            "/site/oauth2/access_token",
+            400,
+            &[],
+            r#"{"error_description": "The specified code is not valid.", "error": "invalid_grant"}"#,
+        );
+        let request = ExchangeRequest {
+            client: client(""),
+            code: "old".into(),
+            code_verifier: None,
+        };
+        assert!(matches!(
+            exchange_code(&fake, &request),
+            Err(ProviderError::InvalidInput(m)) if m.contains("code is not valid")
+        ));
+        let fake = FakeBitbucket::new().on("POST", "/site/oauth2/access_token", 502, &[], "");
+        assert!(matches!(
+            exchange_code(&fake, &request),
+            Err(ProviderError::Unavailable { .. })
+        ));
+    }
+}
