@@ -209,11 +209,11 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     }
     report.not_measured(
         "webhook ingestion (signed GitHub push → verify → dedupe → store)",
-        "the webhook receiver is not built yet (issue 8)",
+        "the driver does not drive the webhook receiver yet (it needs an app and a mock provider)",
     );
     report.not_measured(
         "token list p99, org of 50 tokens, 0 vs 1,000,000 other-org tokens",
-        "needs the Git token API (issue 7) in this build",
+        "the driver does not seed the Git token store yet",
     );
     report.raw("native hello", &native_hello);
     report.raw("host hello", &hello);
