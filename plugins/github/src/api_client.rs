@@ -284,79 +284,8 @@ fn github_message(response: &HttpResponse) -> Option<String> {
 
 #[cfg(test)]
 pub mod fake {
-    //! A fake transport for native tests: canned responses by method and path, and a log
-    //! of what was sent.
-
-    use std::cell::RefCell;
-
-    use git_access_plugin_sdk::{HttpRequest, HttpResponse, ProviderError, Transport};
-
-    /// Answers each request with the first route whose method matches and whose URL
-    /// contains the route's fragment; 404 otherwise.
-    #[derive(Default)]
-    pub struct FakeGitHub {
-        routes: Vec<(&'static str, String, HttpResponse)>,
-        sent: RefCell<Vec<HttpRequest>>,
-    }
-
-    impl FakeGitHub {
-        pub fn new() -> Self {
-            Self::default()
-        }
-
-        /// Adds a route: `method` and a fragment of the URL (path and query).
-        pub fn on(
-            mut self,
-            method: &'static str,
-            fragment: &str,
-            status: u16,
-            headers: &[(&str, &str)],
-            body: &str,
-        ) -> Self {
-            self.routes.push((
-                method,
-                fragment.to_string(),
-                HttpResponse {
-                    status,
-                    headers: headers.iter().copied().collect(),
-                    body: body.as_bytes().to_vec(),
-                },
-            ));
-            self
-        }
-
-        /// Every request sent, in order.
-        pub fn sent(&self) -> Vec<HttpRequest> {
-            self.sent.borrow().clone()
-        }
-
-        /// `METHOD url` of every request sent.
-        pub fn sent_lines(&self) -> Vec<String> {
-            self.sent
-                .borrow()
-                .iter()
-                .map(|r| format!("{} {}", r.method().as_str(), r.url()))
-                .collect()
-        }
-    }
-
-    impl Transport for FakeGitHub {
-        fn send(&self, request: HttpRequest) -> Result<HttpResponse, ProviderError> {
-            let found = self
-                .routes
-                .iter()
-                .find(|(method, fragment, _)| {
-                    *method == request.method().as_str() && request.url().contains(fragment)
-                })
-                .map(|(_, _, response)| response.clone());
-            self.sent.borrow_mut().push(request);
-            Ok(found.unwrap_or(HttpResponse {
-                status: 404,
-                headers: Default::default(),
-                body: br#"{"message":"Not Found"}"#.to_vec(),
-            }))
-        }
-    }
+    //! The SDK's fake transport, under the name the tests use.
+    pub use git_access_plugin_sdk::fake_transport::FakeTransport as FakeGitHub;
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@
 #![deny(missing_docs)]
 
 pub mod api_url;
+#[cfg(feature = "fake-transport")]
+pub mod fake_transport;
 mod headers;
 mod http_client;
 pub mod pagination;
