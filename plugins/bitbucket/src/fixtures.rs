@@ -4,33 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::bindings::types::{Delivery, EventDetail, GitEvent, Header, PullRequestAction};
 use crate::webhook_verify::verify_webhook;
+use git_access_plugin_sdk::webhook_fixtures::{self, read_json};
 use git_access_plugin_sdk::{signature, ProviderError};
 
 fn fixtures_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("GIT_ACCESS_WEBHOOK_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/webhooks")
-        });
-    if dir.join("vectors.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: webhook fixtures not found at {} (set GIT_ACCESS_WEBHOOK_FIXTURES)",
-            dir.display()
-        );
-        None
-    }
-}
-
-fn read_json(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    webhook_fixtures::fixtures_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Signs `body` like Bitbucket and runs the full `verify-webhook` path.

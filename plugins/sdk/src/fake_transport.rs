@@ -1,5 +1,5 @@
 //! A fake [`Transport`] for plugins' native tests: canned responses by method and URL
-//! fragment, and a log of what was sent. Enabled by the `fake-transport` feature, which
+//! fragment, and a log of what was sent. Enabled by the `test-support` feature, which
 //! plugins turn on for their dev-dependencies only.
 
 use std::cell::RefCell;

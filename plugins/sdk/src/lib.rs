@@ -18,7 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod api_url;
-#[cfg(feature = "fake-transport")]
+#[cfg(feature = "test-support")]
 pub mod fake_transport;
 mod headers;
 mod http_client;
@@ -27,6 +27,8 @@ mod provider_error;
 mod response_error;
 pub mod signature;
 pub mod timestamp;
+#[cfg(feature = "test-support")]
+pub mod webhook_fixtures;
 mod wit_conversion;
 
 pub use headers::Headers;
