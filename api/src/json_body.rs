@@ -112,6 +112,18 @@ impl Members {
         }
     }
 
+    /// A boolean member; absent and `null` read as `false`.
+    pub fn optional_bool(&self, name: &str) -> Result<bool, Problem> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(Problem::bad_request(format!(
+                "Member '{name}' must be true or false, found {}.",
+                kind(other)
+            ))),
+        }
+    }
+
     /// A member that is a JSON object whose members are all in `allowed`; absent and
     /// `null` read as `None`.
     pub fn optional_object(

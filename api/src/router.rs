@@ -66,6 +66,8 @@ pub enum Route {
     ApplicationEvents,
     /// `POST /organization/{organizationId}/application/{applicationId}/cloneCredentials`.
     CloneCredentials,
+    /// `GET /organization/{organizationId}/application/{applicationId}/audit`.
+    ApplicationAudit,
     /// `POST /webhooks/{provider}/{applicationId}`: public webhook receiver.
     ReceiveWebhook,
     /// `GET /service/{serviceId}/gitWebhookStatus`.
@@ -216,6 +218,11 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "POST",
         "/organization/{organizationId}/application/{applicationId}/cloneCredentials",
         Route::CloneCredentials,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/application/{applicationId}/audit",
+        Route::ApplicationAudit,
     ),
     (
         "POST",

@@ -17,9 +17,13 @@ pub struct Entry {
     pub action: String,
     /// Member who did it.
     pub member_id: String,
-    /// API key used.
-    pub api_key_id: String,
-    /// Account used: `git_token:<id>` or `anonymous`.
+    /// API key used, if the member called with one.
+    #[serde(default)]
+    pub api_key_id: Option<String>,
+    /// Signed-in user, if the member called with a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Account used: `git_token:<id>`, `user:<id>` or `anonymous`.
     pub account: String,
     /// `owner/name`.
     pub repository: String,
@@ -49,6 +53,14 @@ pub fn append(kv: &impl KeyValue, org: &str, app: &str, entry: Entry) -> Result<
     })
 }
 
+/// The trail, newest first; `None` when the application is gone.
+pub fn list(kv: &impl KeyValue, org: &str, app: &str) -> Result<Option<Vec<Entry>>, StateError> {
+    let key = keys::application_audit(org, app);
+    kv.get(&key)?
+        .map(|bytes| decode_json::<Trail>(&key, &bytes).map(|trail| trail.entries))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,7 +73,8 @@ mod tests {
             at: format!("t{n}"),
             action: "clone_credentials".into(),
             member_id: "m".into(),
-            api_key_id: "k".into(),
+            api_key_id: Some("k".into()),
+            user_id: None,
             account: "anonymous".into(),
             repository: "o/r".into(),
         };
@@ -71,6 +84,10 @@ mod tests {
         for n in 0..RETAINED + 1 {
             assert!(append(&kv, "o", "a", entry(n)).unwrap());
         }
+        let listed = list(&kv, "o", "a").unwrap().unwrap();
+        assert_eq!(listed.len(), RETAINED);
+        assert_eq!(listed[0].at, format!("t{RETAINED}"));
+        assert_eq!(list(&kv, "o", "gone").unwrap(), None);
         let trail: Trail =
             serde_json::from_slice(&kv.get(&keys::application_audit("o", "a")).unwrap().unwrap())
                 .unwrap();

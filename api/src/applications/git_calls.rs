@@ -1,12 +1,14 @@
 //! The provider calls applications make, as one account: an organization Git token
-//! (its value read fresh from the store on every call, so a PUT applies at once) or
-//! anonymous access to a public repository.
+//! (its value read fresh from the store on every call, so a PUT applies at once), the Git
+//! account a user linked by signing in (read fresh too, so signing in again applies at
+//! once), or anonymous access to a public repository.
 
 use std::fmt;
 
 use serde_json::{json, Value};
 
 use super::request::RepositoryRef;
+use crate::clock;
 use crate::crypto::Keyring;
 use crate::git_tokens::store as token_store;
 use crate::problem::Problem;
@@ -14,6 +16,7 @@ use crate::providers::protocol::ProviderError;
 use crate::providers::{self, client, CallError};
 use crate::redact;
 use crate::state::KeyValue;
+use crate::tenancy::users::{self, GitAccount};
 
 /// Who calls the provider.
 #[derive(Clone, PartialEq, Eq)]
@@ -22,6 +25,8 @@ pub struct Account {
     pub provider: String,
     /// The Git token, if any.
     pub git_token_id: Option<String>,
+    /// The user whose linked account this is, if any.
+    pub user_id: Option<String>,
     api_url: Option<String>,
     workspace: Option<String>,
     token: String,
@@ -32,6 +37,7 @@ impl fmt::Debug for Account {
         f.debug_struct("Account")
             .field("provider", &self.provider)
             .field("git_token_id", &self.git_token_id)
+            .field("user_id", &self.user_id)
             .field("token", &redact::MARK)
             .finish()
     }
@@ -56,6 +62,7 @@ impl Account {
         Self {
             provider: provider.to_owned(),
             git_token_id: None,
+            user_id: None,
             api_url: None,
             workspace: None,
             token: String::new(),
@@ -102,17 +109,78 @@ impl Account {
         Ok(Self {
             provider: provider.to_owned(),
             git_token_id: Some(id.to_owned()),
+            user_id: None,
             api_url: creds.git_api_url,
             workspace: creds.workspace,
             token: creds.token,
         })
     }
 
-    /// `git_token:<id>` or `anonymous`, for audit records.
+    /// The Git account `user` linked at `provider` by signing in, with its current token.
+    /// 422 when it is not linked (any more) or its sign-in has expired.
+    pub fn of_user(
+        kv: &impl KeyValue,
+        user: &str,
+        provider: &str,
+        now: i64,
+    ) -> Result<Self, Problem> {
+        let name = providers::display_name(provider);
+        let account = users::git_account(kv, user, provider)?.ok_or_else(|| {
+            Problem::new(
+                422,
+                "git-account-not-linked",
+                "Git account not linked",
+                format!(
+                    "User '{user}' has no {name} account linked any more; that user must sign \
+                     in with {name} again."
+                ),
+            )
+        })?;
+        if account.expired(now) {
+            return Err(Problem::new(
+                422,
+                "git-account-expired",
+                "Git account sign-in expired",
+                format!(
+                    "The {name} sign-in of user '{user}' ({}) expired at {}; that user must \
+                     sign in with {name} again.",
+                    account.login,
+                    clock::format(account.expires_at.unwrap_or_default())
+                ),
+            ));
+        }
+        let keyring = Keyring::from_variables()?;
+        let token = keyring
+            .open(&account.token, &GitAccount::token_context(user, provider))
+            .map_err(|e| {
+                Problem::configuration(format!(
+                    "The {name} token of user '{user}' cannot be opened: {e}."
+                ))
+            })?;
+        Ok(Self {
+            provider: provider.to_owned(),
+            git_token_id: None,
+            user_id: Some(user.to_owned()),
+            api_url: None,
+            workspace: None,
+            token: String::from_utf8(token).map_err(|_| {
+                Problem::configuration(format!("The {name} token of user '{user}' is not UTF-8."))
+            })?,
+        })
+    }
+
+    /// Whether the account has credentials (a token or a linked account), so git-access
+    /// can manage the repository's webhook itself.
+    pub fn has_credentials(&self) -> bool {
+        self.git_token_id.is_some() || self.user_id.is_some()
+    }
+
+    /// `git_token:<id>`, `user:<id>` or `anonymous`, for audit records.
     pub fn label(&self) -> String {
-        match &self.git_token_id {
-            Some(id) => format!("git_token:{id}"),
-            None => "anonymous".to_owned(),
+        match (&self.git_token_id, &self.user_id) {
+            (Some(id), _) => format!("git_token:{id}"),
+            (None, Some(user)) => format!("user:{user}"),
+            (None, None) => "anonymous".to_owned(),
         }
     }
 

@@ -3,9 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::clock;
 use crate::crypto::Sealed;
 use crate::git_tokens::record::GitToken;
 use crate::providers;
+use crate::tenancy::users::GitAccount;
 
 /// How the webhook was set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +45,17 @@ pub struct AccessLoss {
     pub at: String,
 }
 
+/// The application's credential as read now, for `has_access` and the response.
+#[derive(Debug, Clone, Copy)]
+pub enum CredentialNow<'a> {
+    /// A public repository used without credentials.
+    Anonymous,
+    /// The organization Git token (`None`: it no longer exists).
+    Token(Option<&'a GitToken>),
+    /// The user's linked Git account (`None`: it is no longer linked).
+    UserAccount(Option<&'a GitAccount>),
+}
+
 /// An application record (`org:<org>:application:<id>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
@@ -70,8 +83,13 @@ pub struct Application {
     pub branch: String,
     /// Directory of the application inside the repository.
     pub root_path: String,
-    /// The organization Git token used; `None` for a public repository without credentials.
+    /// The organization Git token used, if the application uses one.
     pub git_token_id: Option<String>,
+    /// The user whose linked Git account the application uses (the user who created it
+    /// with `own_account`). Neither this nor a token: a public repository without
+    /// credentials.
+    #[serde(default)]
+    pub user_id: Option<String>,
     /// The webhook.
     pub webhook: WebhookState,
     /// Set when a provider call found the token refused.
@@ -94,12 +112,33 @@ impl Application {
         format!("{}/{}", self.owner, self.repository)
     }
 
-    /// Whether the application can reach its repository now, and why not. `token` is the
-    /// application's Git token record as read now (`None` when it has none or it is gone).
-    pub fn access(&self, token: Option<&GitToken>, now: i64) -> (bool, Option<String>) {
-        let Some(token_id) = &self.git_token_id else {
-            return (true, None);
-        };
+    /// Whether the application reaches its repository with credentials (a Git token or a
+    /// linked account), so git-access manages its webhook.
+    pub fn uses_credentials(&self) -> bool {
+        self.git_token_id.is_some() || self.user_id.is_some()
+    }
+
+    /// How the application reaches its repository: `git_token`, `own_account` or `public`.
+    pub fn account_kind(&self) -> &'static str {
+        match (&self.git_token_id, &self.user_id) {
+            (Some(_), _) => "git_token",
+            (None, Some(_)) => "own_account",
+            (None, None) => "public",
+        }
+    }
+
+    /// Whether the application can reach its repository now, and why not. `credential`
+    /// is its token or linked account as read now.
+    pub fn access(&self, credential: CredentialNow<'_>, now: i64) -> (bool, Option<String>) {
+        match credential {
+            CredentialNow::Anonymous => (true, None),
+            CredentialNow::Token(token) => self.token_access(token, now),
+            CredentialNow::UserAccount(account) => self.account_access(account, now),
+        }
+    }
+
+    fn token_access(&self, token: Option<&GitToken>, now: i64) -> (bool, Option<String>) {
+        let token_id = self.git_token_id.as_deref().unwrap_or_default();
         let Some(token) = token else {
             return (
                 false,
@@ -136,9 +175,48 @@ impl Application {
         }
     }
 
+    fn account_access(&self, account: Option<&GitAccount>, now: i64) -> (bool, Option<String>) {
+        let user = self.user_id.as_deref().unwrap_or_default();
+        let name = providers::display_name(&self.provider);
+        let again = format!("user '{user}' must sign in with {name} again");
+        let Some(account) = account else {
+            return (
+                false,
+                Some(format!(
+                    "The {name} account of user '{user}' is no longer linked; {again}."
+                )),
+            );
+        };
+        if account.expired(now) {
+            return (
+                false,
+                Some(format!(
+                    "The {name} sign-in of user '{user}' ({}) expired at {}; {again}.",
+                    account.login,
+                    clock::format(account.expires_at.unwrap_or_default())
+                )),
+            );
+        }
+        match &self.access_loss {
+            Some(loss) if loss.token_version == account.token.nonce => (
+                false,
+                Some(format!(
+                    "{name} refused the account of user '{user}' ({}) at {}: {} Then {again}.",
+                    account.login, loss.at, loss.reason
+                )),
+            ),
+            _ => (true, None),
+        }
+    }
+
     /// The API shape. Never the webhook secret.
-    pub fn to_json(&self, token: Option<&GitToken>, now: i64) -> Value {
-        let (has_access, reason) = self.access(token, now);
+    pub fn to_json(&self, credential: CredentialNow<'_>, now: i64) -> Value {
+        let (has_access, reason) = self.access(credential, now);
+        let (token_name, login) = match credential {
+            CredentialNow::Token(token) => (token.map(|t| t.name.clone()), None),
+            CredentialNow::UserAccount(account) => (None, account.map(|a| a.login.clone())),
+            CredentialNow::Anonymous => (None, None),
+        };
         json!({
             "id": self.id,
             "organization_id": self.organization_id,
@@ -155,8 +233,11 @@ impl Application {
                 "visibility": self.visibility,
                 "branch": self.branch,
                 "root_path": self.root_path,
+                "account": self.account_kind(),
                 "git_token_id": self.git_token_id,
-                "git_token_name": token.map(|t| t.name.clone()),
+                "git_token_name": token_name,
+                "user_id": self.user_id,
+                "git_account_login": login,
                 "has_access": has_access,
                 "has_access_reason": reason,
             },
@@ -172,7 +253,6 @@ impl Application {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::clock;
     use crate::git_tokens::record::tests::sample as token_sample;
 
     /// An application on token `token` (or public when `None`), sealed with a dummy.
@@ -197,6 +277,7 @@ pub mod tests {
             branch: "main".into(),
             root_path: "/".into(),
             git_token_id: token.map(str::to_owned),
+            user_id: None,
             webhook: WebhookState {
                 mode: WebhookMode::Managed,
                 hook_id: Some("7".into()),
@@ -213,17 +294,20 @@ pub mod tests {
     fn access_follows_the_token() {
         let now = clock::parse("2026-06-01T00:00:00Z").unwrap();
         let public = sample("a", "web", None);
-        assert_eq!(public.access(None, now), (true, None));
+        assert_eq!(public.access(CredentialNow::Anonymous, now), (true, None));
 
         let mut app = sample("a", "web", Some("t"));
-        let (ok, reason) = app.access(None, now);
+        let (ok, reason) = app.access(CredentialNow::Token(None), now);
         assert!(!ok);
         assert_eq!(reason.unwrap(), "The Git token 't' no longer exists.");
 
         let live = token_sample("t", "deploy", Some("2099-01-01T00:00:00Z"));
-        assert_eq!(app.access(Some(&live), now), (true, None));
+        assert_eq!(
+            app.access(CredentialNow::Token(Some(&live)), now),
+            (true, None)
+        );
         let expired = token_sample("t", "deploy", Some("2026-05-01T00:00:00Z"));
-        let (ok, reason) = app.access(Some(&expired), now);
+        let (ok, reason) = app.access(CredentialNow::Token(Some(&expired)), now);
         assert!(!ok);
         assert!(reason.unwrap().contains("expired at 2026-05-01T00:00:00Z"));
 
@@ -233,19 +317,74 @@ pub mod tests {
             token_version: live.secret.nonce.clone(),
             at: "2026-05-30T00:00:00Z".into(),
         });
-        let (ok, reason) = app.access(Some(&live), now);
+        let (ok, reason) = app.access(CredentialNow::Token(Some(&live)), now);
         assert!(!ok);
         assert!(reason.unwrap().contains("Bad credentials."));
         let mut renewed = live.clone();
         renewed.secret.nonce = "another-nonce".into();
-        assert_eq!(app.access(Some(&renewed), now), (true, None));
+        assert_eq!(
+            app.access(CredentialNow::Token(Some(&renewed)), now),
+            (true, None)
+        );
+    }
+
+    #[test]
+    fn own_account_access_follows_the_linked_account() {
+        let now = clock::parse("2026-06-01T00:00:00Z").unwrap();
+        let mut app = sample("a", "web", None);
+        app.user_id = Some("u".into());
+        assert_eq!(app.account_kind(), "own_account");
+        let (ok, reason) = app.access(CredentialNow::UserAccount(None), now);
+        assert!(!ok);
+        assert!(reason.unwrap().contains("no longer linked"));
+        let account = GitAccount {
+            provider: "github".into(),
+            login: "ada".into(),
+            kind: "oauth".into(),
+            scopes: vec![],
+            token: Sealed {
+                alg: "A256GCM".into(),
+                kid: "k".into(),
+                nonce: "n1".into(),
+                ciphertext: "c".into(),
+            },
+            expires_at: None,
+            linked_at: "2026-01-01T00:00:00Z".into(),
+        };
+        assert_eq!(
+            app.access(CredentialNow::UserAccount(Some(&account)), now),
+            (true, None)
+        );
+        let expired = GitAccount {
+            expires_at: Some(now - 1),
+            ..account.clone()
+        };
+        let (ok, reason) = app.access(CredentialNow::UserAccount(Some(&expired)), now);
+        assert!(!ok);
+        assert!(reason.unwrap().contains("sign in with GitHub again"));
+        // A refusal holds until the user signs in again (a new seal).
+        app.access_loss = Some(AccessLoss {
+            reason: "Bad credentials.".into(),
+            token_version: "n1".into(),
+            at: "2026-05-30T00:00:00Z".into(),
+        });
+        assert!(
+            !app.access(CredentialNow::UserAccount(Some(&account)), now)
+                .0
+        );
+        let mut relinked = account.clone();
+        relinked.token.nonce = "n2".into();
+        let body = app.to_json(CredentialNow::UserAccount(Some(&relinked)), now);
+        assert_eq!(body["git_repository"]["has_access"], true);
+        assert_eq!(body["git_repository"]["account"], "own_account");
+        assert_eq!(body["git_repository"]["git_account_login"], "ada");
     }
 
     #[test]
     fn response_names_the_token_and_hides_the_secret() {
         let now = clock::parse("2026-06-01T00:00:00Z").unwrap();
         let token = token_sample("t", "deploy", None);
-        let body = sample("a", "web", Some("t")).to_json(Some(&token), now);
+        let body = sample("a", "web", Some("t")).to_json(CredentialNow::Token(Some(&token)), now);
         assert_eq!(body["git_repository"]["git_token_name"], "deploy");
         assert_eq!(body["git_repository"]["owner"], "octocat");
         assert_eq!(body["git_repository"]["provider"], "GITHUB");

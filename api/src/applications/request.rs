@@ -1,13 +1,22 @@
 //! `ApplicationRequest`: `{name, description?, git_repository: {provider, url, branch,
-//! root_path?, git_token_id?}}`. `url` is a repository URL (`https://github.com/o/r[.git]`)
-//! or `owner/name`; `git_token_id` null means a public repository used without credentials.
+//! root_path?, git_token_id?, own_account?}}`. `url` is a repository URL
+//! (`https://github.com/o/r[.git]`) or `owner/name`. The account: `git_token_id` (an
+//! organization Git token), `own_account: true` (the caller's linked Git account, for a
+//! signed-in user), or neither (a public repository used without credentials).
 
 use crate::ids;
 use crate::json_body::{self, Members};
 use crate::problem::Problem;
 
 const MEMBERS: &[&str] = &["name", "description", "git_repository"];
-const GIT_MEMBERS: &[&str] = &["provider", "url", "branch", "root_path", "git_token_id"];
+const GIT_MEMBERS: &[&str] = &[
+    "provider",
+    "url",
+    "branch",
+    "root_path",
+    "git_token_id",
+    "own_account",
+];
 
 /// A repository as `owner` (may hold `/` for nested namespaces) and `name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +42,8 @@ pub struct ApplicationRequest {
     pub root_path: String,
     /// Git token id (lowercase UUID), if any.
     pub git_token_id: Option<String>,
+    /// Whether to use the caller's own linked Git account.
+    pub own_account: bool,
 }
 
 impl ApplicationRequest {
@@ -66,6 +77,13 @@ impl ApplicationRequest {
             .optional_string("git_token_id")?
             .map(|id| ids::checked("git_repository.git_token_id", &id))
             .transpose()?;
+        let own_account = git.optional_bool("own_account").map_err(prefixed)?;
+        if own_account && git_token_id.is_some() {
+            return Err(Problem::bad_request(
+                "Give at most one of 'git_repository.git_token_id' (an organization Git token) \
+                 and 'git_repository.own_account' (your linked Git account).",
+            ));
+        }
         Ok(Self {
             name,
             provider_type,
@@ -73,6 +91,7 @@ impl ApplicationRequest {
             branch,
             root_path,
             git_token_id,
+            own_account,
         })
     }
 }

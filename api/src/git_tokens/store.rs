@@ -324,6 +324,7 @@ mod tests {
                 description: None,
                 owner_name: "owner".into(),
                 owner_email: None,
+                owner_user_id: None,
             },
         )
         .unwrap()

@@ -66,6 +66,7 @@ pub fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
                     name: name.clone(),
                     email: None,
                     role,
+                    user_id: None,
                 },
             )?;
             (member.id, role)

@@ -1,4 +1,4 @@
-//! `/organization/{organizationId}/application[/{applicationId}[/events|/cloneCredentials]]`.
+//! `/organization/{organizationId}/application[/{applicationId}[/events|/cloneCredentials|/audit]]`.
 //!
 //! Everyone in the organization reads; owner, admin and devops create, change and delete
 //! applications and obtain clone credentials. Create checks the repository and branch
@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use super::{org_access, query_param, Incoming};
 use crate::applications::git_calls::{self, Account};
-use crate::applications::record::{AccessLoss, Application, WebhookMode, WebhookState};
+use crate::applications::record::{
+    AccessLoss, Application, CredentialNow, WebhookMode, WebhookState,
+};
 use crate::applications::request::{ApplicationRequest, RepositoryRef};
 use crate::applications::{audit, feed, store};
 use crate::clock;
@@ -23,7 +25,8 @@ use crate::providers;
 use crate::reply::Reply;
 use crate::router::Params;
 use crate::state::{KeyValue, StateError};
-use crate::tenancy::Action;
+use crate::tenancy::users::{self, GitAccount};
+use crate::tenancy::{Action, Caller};
 
 /// Spin variable: the public base URL of this API, where providers deliver webhooks.
 pub const PUBLIC_URL_VARIABLE: &str = "public_url";
@@ -36,18 +39,39 @@ pub fn list(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::Read)?;
     let org = caller.organization_id.as_str();
     let now = clock::now();
-    let tokens: Vec<GitToken> = token_store::list(&kv, org)?
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    let results: Vec<Value> = store::list(&kv, org)?
+    let apps = store::list(&kv, org)?;
+    let tokens: Vec<GitToken> = if apps.iter().any(|app| app.git_token_id.is_some()) {
+        token_store::list(&kv, org)?
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut accounts: Vec<((String, String), Option<GitAccount>)> = Vec::new();
+    for app in &apps {
+        if let Some(user) = &app.user_id {
+            let key = (user.clone(), app.provider.clone());
+            if !accounts.iter().any(|(k, _)| *k == key) {
+                let account = users::git_account(&kv, user, &app.provider)?;
+                accounts.push((key, account));
+            }
+        }
+    }
+    let results: Vec<Value> = apps
         .iter()
         .map(|app| {
-            let token = app
-                .git_token_id
-                .as_ref()
-                .and_then(|id| tokens.iter().find(|t| &t.id == id));
-            app.to_json(token, now)
+            let credential = match (&app.git_token_id, &app.user_id) {
+                (Some(id), _) => CredentialNow::Token(tokens.iter().find(|t| &t.id == id)),
+                (None, Some(user)) => CredentialNow::UserAccount(
+                    accounts
+                        .iter()
+                        .find(|((u, p), _)| u == user && *p == app.provider)
+                        .and_then(|(_, a)| a.as_ref()),
+                ),
+                (None, None) => CredentialNow::Anonymous,
+            };
+            app.to_json(credential, now)
         })
         .collect();
     Ok(Reply::json(200, &json!({ "results": results })))
@@ -69,10 +93,7 @@ pub async fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
     store::check_name_free(&kv, &org, &request.name, None)?;
     let provider = provider_id(&request.provider_type)?;
     let now = clock::now();
-    let account = match &request.git_token_id {
-        Some(id) => Account::of_token(&kv, &org, &provider, id, now)?,
-        None => Account::anonymous(&provider),
-    };
+    let account = request_account(&kv, &caller, &provider, &request, now)?;
     let repository = verify_repository(&account, &request.repository, &request.branch).await?;
     let repo = RepositoryRef {
         owner: text(&repository, "owner").unwrap_or(request.repository.owner.clone()),
@@ -85,7 +106,7 @@ pub async fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
         .map(|b| format!("{b:02x}"))
         .collect();
     let payload_url = format!("{}/webhooks/{provider}/{id}", public_base(incoming)?);
-    let managed = account.git_token_id.is_some();
+    let managed = account.has_credentials();
     let hook_id = if managed {
         Some(create_webhook(&account, &repo, &payload_url, &secret, &request.name).await?)
     } else {
@@ -116,6 +137,7 @@ pub async fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
         branch: request.branch,
         root_path: request.root_path,
         git_token_id: account.git_token_id.clone(),
+        user_id: account.user_id.clone(),
         access_loss: None,
         created_at: stamp.clone(),
         updated_at: stamp,
@@ -171,18 +193,29 @@ pub async fn replace(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
             existing.full_name()
         )));
     }
-    if request.git_token_id.is_some() != existing.git_token_id.is_some() {
-        return Err(Problem::bad_request(
-            "Member 'git_repository.git_token_id' can move to another Git token, but cannot \
-             switch between a token and no credentials; create a new application instead.",
-        ));
+    let requested_kind = match (&request.git_token_id, request.own_account) {
+        (Some(_), _) => "git_token",
+        (None, true) => "own_account",
+        (None, false) => "public",
+    };
+    if requested_kind != existing.account_kind() {
+        return Err(Problem::bad_request(format!(
+            "This application uses {}; 'git_repository.git_token_id' can move to another Git \
+             token, but an application cannot switch between a Git token, a linked account \
+             and no credentials; create a new application instead.",
+            match existing.account_kind() {
+                "git_token" => "a Git token",
+                "own_account" => "a user's linked Git account (own_account: true)",
+                _ => "no credentials",
+            }
+        )));
     }
     store::check_name_free(&kv, &org, &request.name, Some(&existing.id))?;
     let now = clock::now();
     let token_changed = request.git_token_id != existing.git_token_id;
     let account = match &request.git_token_id {
         Some(id) => Account::of_token(&kv, &org, &provider, id, now)?,
-        None => Account::anonymous(&provider),
+        None => account_of(&kv, &existing)?,
     };
     let repo = RepositoryRef {
         owner: existing.owner.clone(),
@@ -235,8 +268,8 @@ pub async fn delete(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
     let (kv, caller) = org_access(incoming, params, Action::ManageApplications)?;
     let org = caller.organization_id.clone();
     let app = load(&kv, &org, params)?;
-    if let (Some(token_id), Some(hook_id)) = (&app.git_token_id, &app.webhook.hook_id) {
-        if let Ok(account) = Account::of_token(&kv, &org, &app.provider, token_id, clock::now()) {
+    if let Some(hook_id) = &app.webhook.hook_id {
+        if let Ok(account) = account_of(&kv, &app) {
             let repo = repo_of(&app);
             match account
                 .call("delete-webhook", &repo, json!({ "id": hook_id }))
@@ -308,6 +341,7 @@ pub async fn clone_credentials(incoming: &Incoming, params: &Params) -> Result<R
             action: "clone_credentials".into(),
             member_id: caller.member_id.clone(),
             api_key_id: caller.api_key_id.clone(),
+            user_id: caller.user_id.clone(),
             account: account.label(),
             repository: app.full_name(),
         },
@@ -326,6 +360,15 @@ pub async fn clone_credentials(incoming: &Incoming, params: &Params) -> Result<R
     .with_header("cache-control", "no-store"))
 }
 
+/// 200 `{results: [entry]}`, newest first (owner, admin): who obtained clone credentials,
+/// when, with which account.
+pub fn audit_trail(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
+    let (kv, caller) = org_access(incoming, params, Action::ReadAudit)?;
+    let app = load(&kv, &caller.organization_id, params)?;
+    let results = audit::list(&kv, &app.organization_id, &app.id)?.unwrap_or_default();
+    Ok(Reply::json(200, &json!({ "results": results })))
+}
+
 // ---- shared with the webhook handlers ----
 
 /// The application of the path's `applicationId` in `org`; 404 otherwise.
@@ -334,21 +377,73 @@ pub fn load(kv: &impl KeyValue, org: &str, params: &Params) -> Result<Applicatio
     store::get(kv, org, &id)?.ok_or_else(|| store::not_found(&id))
 }
 
-/// The application's JSON with its token as read now.
+/// The application's JSON with its token or linked account as read now.
 pub fn render(kv: &impl KeyValue, app: &Application) -> Result<Value, Problem> {
-    let token = match &app.git_token_id {
-        Some(id) => token_store::get(kv, &app.organization_id, id)?.map(|(t, _)| t),
-        None => None,
-    };
-    Ok(app.to_json(token.as_ref(), clock::now()))
+    let now = clock::now();
+    Ok(match (&app.git_token_id, &app.user_id) {
+        (Some(id), _) => {
+            let token = token_store::get(kv, &app.organization_id, id)?.map(|(t, _)| t);
+            app.to_json(CredentialNow::Token(token.as_ref()), now)
+        }
+        (None, Some(user)) => {
+            let account = users::git_account(kv, user, &app.provider)?;
+            app.to_json(CredentialNow::UserAccount(account.as_ref()), now)
+        }
+        (None, None) => app.to_json(CredentialNow::Anonymous, now),
+    })
 }
 
-/// The account the application uses now (422 when its token expired or is gone).
+/// The account the application uses now (422 when its token or linked account expired
+/// or is gone).
 pub fn account_of(kv: &impl KeyValue, app: &Application) -> Result<Account, Problem> {
-    match &app.git_token_id {
-        Some(id) => Account::of_token(kv, &app.organization_id, &app.provider, id, clock::now()),
-        None => Ok(Account::anonymous(&app.provider)),
+    let now = clock::now();
+    match (&app.git_token_id, &app.user_id) {
+        (Some(id), _) => Account::of_token(kv, &app.organization_id, &app.provider, id, now),
+        (None, Some(user)) => Account::of_user(kv, user, &app.provider, now),
+        (None, None) => Ok(Account::anonymous(&app.provider)),
     }
+}
+
+/// The account a create request asks for: an organization Git token, the caller's own
+/// linked account (a session only), or none (a public repository).
+pub fn request_account(
+    kv: &impl KeyValue,
+    caller: &Caller,
+    provider: &str,
+    request: &ApplicationRequest,
+    now: i64,
+) -> Result<Account, Problem> {
+    if let Some(id) = &request.git_token_id {
+        return Account::of_token(kv, &caller.organization_id, provider, id, now);
+    }
+    if !request.own_account {
+        return Ok(Account::anonymous(provider));
+    }
+    own_account(kv, caller, provider, now)
+}
+
+/// The caller's own linked account at `provider`: 422 for an API key (it has no user) or
+/// when the user has not linked one.
+pub fn own_account(
+    kv: &impl KeyValue,
+    caller: &Caller,
+    provider: &str,
+    now: i64,
+) -> Result<Account, Problem> {
+    let Some(user) = &caller.user_id else {
+        return Err(Problem::new(
+            422,
+            "own-account-needs-session",
+            "Own account needs a session",
+            "Your own Git account is the one you linked by signing in: call with your session \
+             (`Authorization: Bearer <session>`), not an API key, or choose an organization \
+             Git token.",
+        ));
+    };
+    if users::git_account(kv, user, provider)?.is_none() {
+        return Err(users::not_linked(provider));
+    }
+    Account::of_user(kv, user, provider, now)
 }
 
 /// The repository of an application.
@@ -406,25 +501,31 @@ pub async fn create_webhook(
     }
 }
 
-/// Records that the provider refused the application's token (for `has_access`), when
-/// `error` says so. Holds until the token's value is replaced.
+/// Records that the provider refused the application's token or linked account (for
+/// `has_access`), when `error` says so. Holds until the token's value is replaced or the
+/// user signs in again.
 pub fn note_refusal(
     kv: &impl KeyValue,
     app: &Application,
     error: &crate::providers::CallError,
 ) -> Result<(), StateError> {
-    let Some(token_id) = &app.git_token_id else {
-        return Ok(());
-    };
     if !git_calls::is_refusal(error) {
         return Ok(());
     }
-    let Some((token, _)) = token_store::get(kv, &app.organization_id, token_id)? else {
+    let version = match (&app.git_token_id, &app.user_id) {
+        (Some(token_id), _) => token_store::get(kv, &app.organization_id, token_id)?
+            .map(|(token, _)| token.secret.nonce),
+        (None, Some(user)) => {
+            users::git_account(kv, user, &app.provider)?.map(|account| account.token.nonce)
+        }
+        (None, None) => None,
+    };
+    let Some(token_version) = version else {
         return Ok(());
     };
     let loss = AccessLoss {
         reason: sentence(&git_calls::message(error)),
-        token_version: token.secret.nonce,
+        token_version,
         at: clock::format(clock::now()),
     };
     store::update(kv, &app.organization_id, &app.id, |current| {
@@ -456,10 +557,10 @@ async fn verify_repository(
     let repository = match account.call("get-repository", repo, json!({})).await {
         Ok(repository) => repository,
         Err(error) if git_calls::is_not_found(&error) => {
-            let how = if account.git_token_id.is_some() {
-                "the Git token cannot see it"
-            } else {
-                "it is private (choose a Git token that can read it)"
+            let how = match (&account.git_token_id, &account.user_id) {
+                (Some(_), _) => "the Git token cannot see it",
+                (None, Some(_)) => "your linked account cannot see it",
+                (None, None) => "it is private (choose a Git token that can read it)",
             };
             return Err(Problem::new(
                 422,

@@ -1,6 +1,7 @@
 //! `/organization/{organizationId}/member[/{memberId}]`: list and read (every role);
 //! add, replace and remove (owner, admin). Only owners grant, change or remove the owner
-//! role, and an organization keeps at least one owner.
+//! role, and an organization keeps at least one owner. A member may be a signed-in user
+//! (`user_id`): that user's session then acts as the member.
 
 use serde_json::{json, Value};
 
@@ -12,9 +13,9 @@ use crate::reply::Reply;
 use crate::router::Params;
 use crate::tenancy::members::{self, MemberFields};
 use crate::tenancy::role::forbidden;
-use crate::tenancy::{Action, Caller, Role};
+use crate::tenancy::{users, Action, Caller, Role};
 
-const MEMBERS: &[&str] = &["name", "email", "role"];
+const MEMBERS: &[&str] = &["name", "email", "role", "user_id"];
 
 /// 200 `{results: [member]}`.
 pub fn list(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
@@ -40,6 +41,19 @@ pub fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::ManageMembers)?;
     let fields = parse(&incoming.body)?;
     require_owner_for(&caller, &[fields.role])?;
+    if let Some(user) = &fields.user_id {
+        users::get(&kv, user)?.ok_or_else(|| {
+            Problem::new(
+                422,
+                "user-not-found",
+                "User not found",
+                format!(
+                    "No user '{user}' exists; users appear when they first sign in (their id \
+                     is in GET /user)."
+                ),
+            )
+        })?;
+    }
     let role = fields.role;
     let member = members::add(&kv, &caller.organization_id, fields)?;
     Ok(Reply::json(201, &member.to_json(role)))
@@ -50,9 +64,14 @@ pub fn replace(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::ManageMembers)?;
     let id = ids::path_id(params, "memberId")?;
     let fields = parse(&incoming.body)?;
-    let current = members::role_of(&kv, &caller.organization_id, &id)?
-        .ok_or_else(|| members::not_found(&id))?;
+    let (existing, current) =
+        members::get(&kv, &caller.organization_id, &id)?.ok_or_else(|| members::not_found(&id))?;
     require_owner_for(&caller, &[current, fields.role])?;
+    if fields.user_id.is_some() && fields.user_id != existing.user_id {
+        return Err(Problem::bad_request(
+            "Member 'user_id' cannot change; remove the member and add the user again.",
+        ));
+    }
     let role = fields.role;
     let member = members::update(&kv, &caller.organization_id, &id, fields)?;
     Ok(Reply::json(200, &member.to_json(role)))
@@ -90,5 +109,14 @@ fn parse(body: &[u8]) -> Result<MemberFields, Problem> {
         check_text("email", email, 320)?;
     }
     let role = Role::from_member("role", &members.required_string("role")?)?;
-    Ok(MemberFields { name, email, role })
+    let user_id = members
+        .optional_string("user_id")?
+        .map(|id| ids::checked("user_id", &id))
+        .transpose()?;
+    Ok(MemberFields {
+        name,
+        email,
+        role,
+        user_id,
+    })
 }

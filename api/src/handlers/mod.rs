@@ -73,6 +73,7 @@ pub async fn dispatch(
         Route::DeleteApplication => applications::delete(incoming, params).await,
         Route::ApplicationEvents => applications::events(incoming, params, &incoming.query),
         Route::CloneCredentials => applications::clone_credentials(incoming, params).await,
+        Route::ApplicationAudit => applications::audit_trail(incoming, params),
         Route::ReceiveWebhook => webhooks::receive(incoming, params).await,
         Route::WebhookStatus => webhooks::status(incoming, params).await,
         Route::WebhookSync => webhooks::sync(incoming, params).await,

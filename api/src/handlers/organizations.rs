@@ -1,5 +1,8 @@
-//! `POST /organization` (operator's bootstrap token: creates an organization, its owner
-//! and the owner's first API key, shown once) and `GET /organization/{organizationId}`.
+//! `POST /organization` and `GET /organization/{organizationId}`.
+//!
+//! An organization is created either by the operator's bootstrap token (`Token`: an owner
+//! member and its first API key, shown once) or by a signed-in user (`Bearer` session:
+//! the user becomes the owner and acts in it with the session; no API key is made).
 
 use serde_json::json;
 
@@ -9,17 +12,24 @@ use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::router::Params;
 use crate::state::{keys, schema, KeyValue, WasiStore};
-use crate::tenancy::auth::{self, BOOTSTRAP_VARIABLE};
+use crate::tenancy::auth::{self, Credential, BOOTSTRAP_VARIABLE};
 use crate::tenancy::organizations::{self, NewOrganization};
-use crate::tenancy::{organization_not_found, Action, Role};
+use crate::tenancy::{organization_not_found, users, Action, Role};
 
 const MEMBERS: &[&str] = &["name", "description", "owner_name", "owner_email"];
 
-/// 201 `{organization, member, api_token}`; `api_token.token` is the only time the key
+/// 201 `{organization, member, api_token?}`; `api_token.token` is the only time the key
 /// is shown.
 pub fn create(incoming: &Incoming) -> Result<Reply, Problem> {
-    let configured = spin_sdk::variables::get(BOOTSTRAP_VARIABLE).unwrap_or_default();
-    auth::check_bootstrap(incoming.authorization.as_deref(), &configured)?;
+    let kv = WasiStore::open()?;
+    let user = match auth::credential(incoming.authorization.as_deref())? {
+        Credential::Session(session) => Some(users::session_user(&kv, session)?),
+        Credential::ApiKey(_) => {
+            let configured = spin_sdk::variables::get(BOOTSTRAP_VARIABLE).unwrap_or_default();
+            auth::check_bootstrap(incoming.authorization.as_deref(), &configured)?;
+            None
+        }
+    };
     let members = json_body::parse_object(&incoming.body, MEMBERS)?;
     let name = members.required_string("name")?;
     check_text("name", &name, 255)?;
@@ -29,6 +39,7 @@ pub fn create(incoming: &Incoming) -> Result<Reply, Problem> {
     }
     let owner_name = members
         .optional_string("owner_name")?
+        .or_else(|| user.as_ref().map(|u| u.name.clone()))
         .unwrap_or_else(|| "owner".to_owned());
     check_text("owner_name", &owner_name, 255)?;
     let owner_email = members.optional_string("owner_email")?;
@@ -36,7 +47,6 @@ pub fn create(incoming: &Incoming) -> Result<Reply, Problem> {
         check_text("owner_email", email, 320)?;
     }
 
-    let kv = WasiStore::open()?;
     schema::ensure(&kv, kv.get(keys::SCHEMA_VERSION)?.as_deref())?;
     let created = organizations::create(
         &kv,
@@ -45,18 +55,19 @@ pub fn create(incoming: &Incoming) -> Result<Reply, Problem> {
             description,
             owner_name,
             owner_email,
+            owner_user_id: user.map(|u| u.id),
         },
     )?;
-    let mut api_token = created.api_key.to_json(Some(Role::Owner));
-    api_token["token"] = created.secret.into();
-    Ok(Reply::json(
-        201,
-        &json!({
-            "organization": created.organization.to_json(),
-            "member": created.owner.to_json(Role::Owner),
-            "api_token": api_token,
-        }),
-    ))
+    let mut body = json!({
+        "organization": created.organization.to_json(),
+        "member": created.owner.to_json(Role::Owner),
+    });
+    if let Some((key, secret)) = created.api_key {
+        let mut api_token = key.to_json(Some(Role::Owner));
+        api_token["token"] = secret.into();
+        body["api_token"] = api_token;
+    }
+    Ok(Reply::json(201, &body))
 }
 
 /// 200 with the organization.

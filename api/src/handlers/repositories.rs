@@ -1,13 +1,15 @@
 //! `GET /organization/{organizationId}/account/{provider}/repository` and
 //! `…/repository/branch`: what an account can reach, to pick an application's source.
 //!
-//! `gitTokenId` names the organization Git token to list with (required for
-//! repositories; optional for branches, where its absence means anonymous access to a
-//! public repository). `cursor`, `per_page` (1–100, default 30) and `search` are passed
+//! `gitTokenId` names the organization Git token to list with. Without it, a signed-in
+//! user (`Bearer` session) lists with their own linked Git account; for branches, a
+//! caller without a linked account at that provider reads a public repository
+//! anonymously. API keys must name a token to list repositories. `cursor`, `per_page` (1–100, default 30) and `search` are passed
 //! to the provider as they are. Expired tokens are refused with 422 `git-token-expired`.
 
 use serde_json::{json, Value};
 
+use super::applications::own_account;
 use super::{org_access, query_param, Incoming};
 use crate::applications::git_calls::Account;
 use crate::applications::request::parse_repository;
@@ -18,19 +20,23 @@ use crate::providers;
 use crate::reply::Reply;
 use crate::router::Params;
 use crate::state::WasiStore;
-use crate::tenancy::Action;
+use crate::tenancy::{users, Action};
 
 /// 200 `{results: [repository], next_cursor}`.
 pub async fn repositories(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::Read)?;
     let provider = path_provider(params)?;
-    let Some(token_id) = query_param(&incoming.query, "gitTokenId") else {
-        return Err(Problem::bad_request(
-            "Query parameter 'gitTokenId' is required: the organization Git token to list \
-             repositories with.",
-        ));
+    let account = match query_param(&incoming.query, "gitTokenId") {
+        Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
+        None if caller.user_id.is_some() => own_account(&kv, &caller, &provider, clock::now())?,
+        None => {
+            return Err(Problem::bad_request(
+                "Query parameter 'gitTokenId' is required with an API key: the organization \
+                 Git token to list repositories with (a signed-in user's session lists with \
+                 their own linked account).",
+            ))
+        }
     };
-    let account = token_account(&kv, &caller.organization_id, &provider, &token_id)?;
     let page = json!({ "page": page_request(&incoming.query)? });
     let answer = account
         .call_account("list-repositories", page)
@@ -53,7 +59,12 @@ pub async fn branches(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
     })?;
     let account = match query_param(&incoming.query, "gitTokenId") {
         Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
-        None => Account::anonymous(&provider),
+        None => match &caller.user_id {
+            Some(user) if users::git_account(&kv, user, &provider)?.is_some() => {
+                own_account(&kv, &caller, &provider, clock::now())?
+            }
+            _ => Account::anonymous(&provider),
+        },
     };
     let page = json!({ "page": page_request(&incoming.query)? });
     let answer = account

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use super::applications::public_base;
 use super::{query_param, Incoming};
 use crate::clock;
-use crate::crypto::{Keyring, Sealed};
+use crate::crypto::Keyring;
 use crate::ids;
 use crate::problem::Problem;
 use crate::providers::{self, client, token_check};
@@ -38,6 +38,8 @@ use crate::state::keys::{
     user_account as account_key,
 };
 use crate::state::{cas, decode_json, encode_json, get_json, KeyValue, StateError, WasiStore};
+use crate::tenancy::users::{self, sha256_hex, GitAccount, Session, User};
+use crate::tenancy::{members, organizations};
 
 /// How long a sign-in may take, seconds.
 const STATE_TTL: i64 = 600;
@@ -53,36 +55,6 @@ struct PendingSignIn {
     binding_sha256: String,
     expires_at: i64,
     used: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct User {
-    id: String,
-    name: String,
-    created_at: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct GitAccount {
-    provider: String,
-    login: String,
-    kind: String,
-    scopes: Vec<String>,
-    token: Sealed,
-    linked_at: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Session {
-    user_id: String,
-    expires_at: i64,
-}
-
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn random_token() -> Result<String, Problem> {
@@ -106,7 +78,7 @@ fn oauth_client(provider: &str, redirect_uri: &str) -> Result<Value, Problem> {
             format!(
                 "Sign-in with {} is not configured: set the Spin variables \
                  '{provider}_oauth_client_id' and '{provider}_oauth_client_secret'.",
-                providers::type_name(provider)
+                providers::display_name(provider)
             ),
         ));
     }
@@ -273,8 +245,9 @@ pub async fn callback(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
         scopes: serde_json::from_value(report["scopes"].clone()).unwrap_or_default(),
         token: keyring.seal(
             access.as_bytes(),
-            &format!("git-access/user/{}/gitaccount/{provider}", user.id),
+            &GitAccount::token_context(&user.id, &provider),
         )?,
+        expires_at: tokens["expires_at"].as_str().and_then(clock::parse),
         linked_at: clock::format(now),
     };
     kv.set(
@@ -328,7 +301,7 @@ pub fn unlink(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
             "Not found",
             format!(
                 "No {} account is linked to this user.",
-                providers::type_name(&provider)
+                providers::display_name(&provider)
             ),
         ));
     }
@@ -386,39 +359,45 @@ fn user_json(kv: &WasiStore, user: &User) -> Result<Value, StateError> {
                 "kind": account.kind,
                 "scopes": account.scopes,
                 "linked_at": account.linked_at,
+                "expires_at": account.expires_at.map(clock::format),
             }));
         }
+    }
+    let mut organizations = Vec::new();
+    for (org, member) in users::memberships(kv, &user.id)? {
+        let (Some(record), Some(role)) = (
+            organizations::get(kv, &org)?,
+            members::role_of(kv, &org, &member)?,
+        ) else {
+            continue;
+        };
+        organizations.push(json!({
+            "id": record.id,
+            "name": record.name,
+            "member_id": member,
+            "role": role.as_str(),
+        }));
     }
     Ok(json!({
         "id": user.id,
         "name": user.name,
         "created_at": user.created_at,
         "git_accounts": accounts,
+        "organizations": organizations,
     }))
 }
 
 /// The user of `Authorization: Bearer <session>`; 401 otherwise.
 fn session_user(incoming: &Incoming) -> Result<(WasiStore, User), Problem> {
-    let unauthorized = |detail: &str| {
-        Problem::new(401, "unauthorized", "Unauthorized", detail.to_owned())
-            .with_header("www-authenticate", "Bearer realm=\"git-access\"")
-    };
     let header = incoming.authorization.as_deref().unwrap_or_default().trim();
     let (scheme, session) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || session.trim().is_empty() {
-        return Err(unauthorized(
+        return Err(users::unauthorized(
             "This endpoint needs a session: send `Authorization: Bearer <session>` from sign-in.",
         ));
     }
     let kv = WasiStore::open()?;
-    let found: Option<Session> = get_json(&kv, &session_key(&sha256_hex(session.trim())))?;
-    let Some(found) = found.filter(|s| s.expires_at > clock::now()) else {
-        return Err(unauthorized(
-            "The session is unknown or has expired; sign in again.",
-        ));
-    };
-    let user = get_json::<User>(&kv, &user_key(&found.user_id))?
-        .ok_or_else(|| unauthorized("The session's user no longer exists."))?;
+    let user = users::session_user(&kv, session.trim())?;
     Ok((kv, user))
 }
 

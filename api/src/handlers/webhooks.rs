@@ -142,7 +142,7 @@ pub async fn status(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
 /// answers like the status route with `application`.
 pub async fn sync(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, _caller, app) = service_access(incoming, params, Action::ManageApplications)?;
-    if app.git_token_id.is_none() {
+    if !app.uses_credentials() {
         return Err(Problem::new(
             409,
             "webhook-manual",
@@ -198,7 +198,7 @@ async fn webhook_status(
     app: &Application,
     delivered: bool,
 ) -> Result<(&'static str, Vec<&'static str>, Option<String>), Problem> {
-    let (Some(_), Some(hook_id)) = (&app.git_token_id, &app.webhook.hook_id) else {
+    let (true, Some(hook_id)) = (app.uses_credentials(), &app.webhook.hook_id) else {
         return Ok(if delivered {
             ("ACTIVE", Vec::new(), None)
         } else {

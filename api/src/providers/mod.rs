@@ -45,6 +45,17 @@ pub fn type_name(id: &str) -> String {
     id.to_ascii_uppercase()
 }
 
+/// The name people know a provider by (`GitHub`), for messages; other plugins' ids as
+/// they are.
+pub fn display_name(id: &str) -> String {
+    match id {
+        "github" => "GitHub".into(),
+        "gitlab" => "GitLab".into(),
+        "bitbucket" => "Bitbucket".into(),
+        other => other.to_owned(),
+    }
+}
+
 /// The configured id matching `wanted`, ignoring ASCII case (so `GITHUB` finds `github`).
 pub fn find<'a>(ids: &'a [String], wanted: &str) -> Option<&'a str> {
     ids.iter()

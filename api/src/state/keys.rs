@@ -24,6 +24,7 @@
 //! user:account:<provider>:<login>          {user_id}: who signed in with that account
 //! user:<user>                              user record
 //! user:<user>:gitaccount:<provider>        linked Git account, OAuth token sealed
+//! user:<user>:organizations                index: organization id → member id (CAS)
 //! ```
 //!
 //! `app:<app>` exists because the webhook receiver and `/service/{id}` routes get only
@@ -137,6 +138,11 @@ pub fn user(user: &str) -> String {
 /// A user's linked Git account at a provider.
 pub fn git_account(user: &str, provider: &str) -> String {
     format!("user:{user}:gitaccount:{provider}")
+}
+
+/// The organizations a user belongs to (organization id → member id).
+pub fn user_organizations(user: &str) -> String {
+    format!("user:{user}:organizations")
 }
 
 #[cfg(test)]

@@ -210,13 +210,14 @@ mod tests {
                 description: None,
                 owner_name: "owner".into(),
                 owner_email: None,
+                owner_user_id: None,
             },
         )
         .unwrap();
         let org = &created.organization.id;
         let (record, secret) = mint(&kv, org, &created.owner.id, "ci", None).unwrap();
         assert_eq!(secret.len(), PREFIX.len() + 43);
-        assert_ne!(secret, created.secret);
+        assert_ne!(secret, created.key_secret());
         let lookup: Lookup = get_json(&kv, &keys::api_key_lookup(&hash(&secret)))
             .unwrap()
             .unwrap();
@@ -231,7 +232,7 @@ mod tests {
         revoke_all_of(&kv, org, &created.owner.id).unwrap();
         assert!(list(&kv, org).unwrap().is_empty());
         assert_eq!(
-            kv.get(&keys::api_key_lookup(&hash(&created.secret)))
+            kv.get(&keys::api_key_lookup(&hash(created.key_secret())))
                 .unwrap(),
             None
         );

@@ -11,7 +11,7 @@
 use sha2::{Digest, Sha256};
 
 use super::api_keys::{self, Lookup};
-use super::{members, organization_not_found, Role};
+use super::{members, organization_not_found, users, Role};
 use crate::problem::Problem;
 use crate::state::{decode_json, keys, schema, KeyValue};
 
@@ -23,12 +23,23 @@ pub const BOOTSTRAP_VARIABLE: &str = "bootstrap_token";
 pub struct Caller {
     /// The organization.
     pub organization_id: String,
-    /// The member the key acts as.
+    /// The member the credential acts as.
     pub member_id: String,
-    /// The key used.
-    pub api_key_id: String,
+    /// The API key used, when the caller sent one.
+    pub api_key_id: Option<String>,
+    /// The signed-in user, when the caller sent a session.
+    pub user_id: Option<String>,
     /// The member's role.
     pub role: Role,
+}
+
+/// What the `Authorization` header holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// `Token <API key>`.
+    ApiKey(&'a str),
+    /// `Bearer <session>` from sign-in.
+    Session(&'a str),
 }
 
 /// 401 with the challenge header.
@@ -37,42 +48,58 @@ pub fn unauthorized(detail: impl Into<String>) -> Problem {
         .with_header("www-authenticate", "Token realm=\"git-access\"")
 }
 
-/// The credential of `Authorization: Token <credential>`.
-pub fn token_credential(authorization: Option<&str>) -> Result<&str, Problem> {
+/// The credential of `Authorization: Token <key>` or `Authorization: Bearer <session>`.
+pub fn credential(authorization: Option<&str>) -> Result<Credential<'_>, Problem> {
     let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
         return Err(unauthorized(
-            "This endpoint needs an organization API key: send `Authorization: Token <key>`.",
+            "This endpoint needs an organization API key (`Authorization: Token <key>`) or a \
+             session from sign-in (`Authorization: Bearer <session>`).",
         ));
     };
     let (scheme, credential) = header.split_once(' ').unwrap_or((header, ""));
     let credential = credential.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
+    let session = scheme.eq_ignore_ascii_case("bearer");
+    if !session && !scheme.eq_ignore_ascii_case("token") {
         return Err(unauthorized(
-            "Bearer sessions identify a signed-in user (GET /user) but do not act in \
-             organizations yet; send an organization API key as `Authorization: Token <key>`.",
-        ));
-    }
-    if !scheme.eq_ignore_ascii_case("token") {
-        return Err(unauthorized(
-            "Unsupported authorization scheme; send `Authorization: Token <key>`.",
+            "Unsupported authorization scheme; send `Authorization: Token <key>` or \
+             `Authorization: Bearer <session>`.",
         ));
     }
     if credential.is_empty() {
-        return Err(unauthorized(
-            "The `Authorization: Token` header has no key.",
-        ));
+        return Err(unauthorized(format!(
+            "The `Authorization: {}` header has no credential.",
+            if session { "Bearer" } else { "Token" }
+        )));
     }
-    Ok(credential)
+    Ok(if session {
+        Credential::Session(credential)
+    } else {
+        Credential::ApiKey(credential)
+    })
 }
 
-/// Authenticates the API key and checks that its member belongs to `organization`;
-/// also brings the store's schema up to date (read in the same batch as the key).
+/// The credential of `Authorization: Token <credential>` (the bootstrap token).
+pub fn token_credential(authorization: Option<&str>) -> Result<&str, Problem> {
+    match credential(authorization)? {
+        Credential::ApiKey(secret) => Ok(secret),
+        Credential::Session(_) => Err(unauthorized(
+            "This endpoint needs `Authorization: Token <key>`, not a session.",
+        )),
+    }
+}
+
+/// Authenticates the API key or session and checks that its member belongs to
+/// `organization`; also brings the store's schema up to date (read in the same batch as
+/// the key).
 pub fn authenticate(
     kv: &impl KeyValue,
     authorization: Option<&str>,
     organization: &str,
 ) -> Result<Caller, Problem> {
-    let secret = token_credential(authorization)?;
+    let secret = match credential(authorization)? {
+        Credential::ApiKey(secret) => secret,
+        Credential::Session(session) => return authenticate_session(kv, session, organization),
+    };
     let lookup_key = keys::api_key_lookup(&api_keys::hash(secret));
     let mut found = kv
         .get_many(&[keys::SCHEMA_VERSION.to_owned(), lookup_key.clone()])?
@@ -95,7 +122,30 @@ pub fn authenticate(
     Ok(Caller {
         organization_id: lookup.organization_id,
         member_id: lookup.member_id,
-        api_key_id: lookup.api_key_id,
+        api_key_id: Some(lookup.api_key_id),
+        user_id: None,
+        role,
+    })
+}
+
+/// A session acts as the member its user is in `organization`; a user who is not a
+/// member gets the same 404 as an organization that does not exist.
+fn authenticate_session(
+    kv: &impl KeyValue,
+    session: &str,
+    organization: &str,
+) -> Result<Caller, Problem> {
+    schema::ensure(kv, kv.get(keys::SCHEMA_VERSION)?.as_deref())?;
+    let user = users::session_user(kv, session)?;
+    let member = users::member_in(kv, &user.id, organization)?
+        .ok_or_else(|| organization_not_found(organization))?;
+    let role = members::role_of(kv, organization, &member)?
+        .ok_or_else(|| organization_not_found(organization))?;
+    Ok(Caller {
+        organization_id: organization.to_owned(),
+        member_id: member,
+        api_key_id: None,
+        user_id: Some(user.id),
         role,
     })
 }
@@ -144,6 +194,7 @@ mod tests {
                 description: None,
                 owner_name: "owner".into(),
                 owner_email: None,
+                owner_user_id: None,
             },
         )
         .unwrap()
@@ -158,11 +209,16 @@ mod tests {
         let kv = MemoryStore::new();
         let acme = org(&kv, "Acme");
         let other = org(&kv, "Other");
-        let caller = authenticate(&kv, Some(&header(&acme.secret)), &acme.organization.id).unwrap();
+        let caller =
+            authenticate(&kv, Some(&header(acme.key_secret())), &acme.organization.id).unwrap();
         assert_eq!(caller.role, Role::Owner);
         assert_eq!(caller.member_id, acme.owner.id);
-        let problem =
-            authenticate(&kv, Some(&header(&acme.secret)), &other.organization.id).unwrap_err();
+        let problem = authenticate(
+            &kv,
+            Some(&header(acme.key_secret())),
+            &other.organization.id,
+        )
+        .unwrap_err();
         assert_eq!(problem.status(), 404);
         assert_eq!(
             problem.detail(),
@@ -181,10 +237,9 @@ mod tests {
         let acme = org(&kv, "Acme");
         let org_id = &acme.organization.id;
         for (authorization, detail) in [
-            (None, "This endpoint needs an organization API key: send `Authorization: Token <key>`."),
-            (Some("Bearer abc"), "Bearer sessions identify a signed-in user (GET /user) but do not act in organizations yet; send an organization API key as `Authorization: Token <key>`."),
-            (Some("Basic abc"), "Unsupported authorization scheme; send `Authorization: Token <key>`."),
-            (Some("Token"), "The `Authorization: Token` header has no key."),
+            (None, "This endpoint needs an organization API key (`Authorization: Token <key>`) or a session from sign-in (`Authorization: Bearer <session>`)."),
+            (Some("Basic abc"), "Unsupported authorization scheme; send `Authorization: Token <key>` or `Authorization: Bearer <session>`."),
+            (Some("Token"), "The `Authorization: Token` header has no credential."),
             (Some("Token gak_nope"), "The API key is not valid: it is unknown or was revoked."),
         ] {
             let problem = authenticate(&kv, authorization, org_id).unwrap_err();
@@ -201,6 +256,7 @@ mod tests {
                 name: "ci".into(),
                 email: None,
                 role: Role::Devops,
+                user_id: None,
             },
         )
         .unwrap();
@@ -217,6 +273,64 @@ mod tests {
                 .unwrap_err()
                 .status(),
             401
+        );
+    }
+
+    #[test]
+    fn a_session_acts_as_its_users_member() {
+        use crate::state::encode_json;
+        use crate::tenancy::users::{sha256_hex, Session, User};
+        let kv = MemoryStore::new();
+        let acme = org(&kv, "Acme");
+        let org_id = &acme.organization.id;
+        let user = User {
+            id: "9f1c2a4e-1d2b-4c3d-8e4f-5a6b7c8d9e0f".into(),
+            name: "ada".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        kv.set(&keys::user(&user.id), &encode_json(&user)).unwrap();
+        let session = |expires_at| {
+            encode_json(&Session {
+                user_id: user.id.clone(),
+                expires_at,
+            })
+        };
+        kv.set(&keys::session(&sha256_hex("gas_live")), &session(i64::MAX))
+            .unwrap();
+        kv.set(&keys::session(&sha256_hex("gas_old")), &session(1))
+            .unwrap();
+        // Not a member yet: the organization does not exist for this user.
+        let problem = authenticate(&kv, Some("Bearer gas_live"), org_id).unwrap_err();
+        assert_eq!(problem.status(), 404);
+        let member = members::add(
+            &kv,
+            org_id,
+            MemberFields {
+                name: "ada".into(),
+                email: None,
+                role: Role::Devops,
+                user_id: Some(user.id.clone()),
+            },
+        )
+        .unwrap();
+        let caller = authenticate(&kv, Some("Bearer gas_live"), org_id).unwrap();
+        assert_eq!(caller.member_id, member.id);
+        assert_eq!(caller.role, Role::Devops);
+        assert_eq!(caller.user_id.as_deref(), Some(user.id.as_str()));
+        assert_eq!(caller.api_key_id, None);
+        let expired = authenticate(&kv, Some("Bearer gas_old"), org_id).unwrap_err();
+        assert_eq!(expired.status(), 401);
+        assert_eq!(
+            expired.into_reply().header("www-authenticate"),
+            Some("Bearer realm=\"git-access\"")
+        );
+        // Removing the member ends the session's access to the organization.
+        members::remove(&kv, org_id, &member.id).unwrap();
+        assert_eq!(
+            authenticate(&kv, Some("Bearer gas_live"), org_id)
+                .unwrap_err()
+                .status(),
+            404
         );
     }
 

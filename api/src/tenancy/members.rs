@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{api_keys, Role};
+use super::{api_keys, users, Role};
 use crate::clock;
 use crate::ids;
 use crate::problem::Problem;
@@ -21,6 +21,9 @@ pub struct Member {
     pub name: String,
     /// E-mail, if any.
     pub email: Option<String>,
+    /// The signed-in user this member is, if any (a session then acts as this member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -34,6 +37,7 @@ impl Member {
             "id": self.id,
             "name": self.name,
             "email": self.email,
+            "user_id": self.user_id,
             "role": role.as_str(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -50,6 +54,8 @@ pub struct MemberFields {
     pub email: Option<String>,
     /// Role.
     pub role: Role,
+    /// The user this member is (set when adding; it cannot change).
+    pub user_id: Option<String>,
 }
 
 /// 404 for a member id that is not in the organization.
@@ -120,23 +126,38 @@ pub fn get(kv: &impl KeyValue, org: &str, id: &str) -> Result<Option<(Member, Ro
     Ok(get_json::<Member>(kv, &keys::member(org, id))?.map(|m| (m, role)))
 }
 
-/// Adds a member.
+/// Adds a member; a member for a user also enters the user's organizations (409 when the
+/// user already is a member here).
 pub fn add(kv: &impl KeyValue, org: &str, fields: MemberFields) -> Result<Member, Problem> {
     let now = clock::format(clock::now());
     let member = Member {
         id: ids::new_id()?,
         name: fields.name,
         email: fields.email,
+        user_id: fields.user_id,
         created_at: now.clone(),
         updated_at: now,
     };
-    kv.set(&keys::member(org, &member.id), &encode_json(&member))?;
-    let key = keys::members(org);
-    cas::update(kv, &key, |current| {
-        let mut entries = decode_existing(&key, current)?;
-        entries.insert(member.id.clone(), fields.role.as_str().to_owned());
-        Ok::<_, Problem>(cas::Change::Write(index::encode(&entries), ()))
-    })?;
+    if let Some(user) = &member.user_id {
+        users::join(kv, user, org, &member.id)?;
+    }
+    let stored = kv
+        .set(&keys::member(org, &member.id), &encode_json(&member))
+        .map_err(Problem::from)
+        .and_then(|()| {
+            let key = keys::members(org);
+            cas::update(kv, &key, |current| {
+                let mut entries = decode_existing(&key, current)?;
+                entries.insert(member.id.clone(), fields.role.as_str().to_owned());
+                Ok::<_, Problem>(cas::Change::Write(index::encode(&entries), ()))
+            })
+        });
+    if let Err(problem) = stored {
+        if let Some(user) = &member.user_id {
+            let _ = users::leave(kv, user, org);
+        }
+        return Err(problem);
+    }
     Ok(member)
 }
 
@@ -196,7 +217,11 @@ pub fn remove(kv: &impl KeyValue, org: &str, id: &str) -> Result<(), Problem> {
         Ok(cas::Change::Write(index::encode(&entries), ()))
     })?;
     api_keys::revoke_all_of(kv, org, id)?;
-    kv.delete_many(&[keys::member(org, id)])?;
+    let record_key = keys::member(org, id);
+    if let Some(user) = get_json::<Member>(kv, &record_key)?.and_then(|m| m.user_id) {
+        users::leave(kv, &user, org)?;
+    }
+    kv.delete_many(&[record_key])?;
     Ok(())
 }
 
@@ -229,6 +254,7 @@ mod tests {
                 description: None,
                 owner_name: "owner".into(),
                 owner_email: None,
+                owner_user_id: None,
             },
         )
         .unwrap();
@@ -240,6 +266,7 @@ mod tests {
             name: name.into(),
             email: None,
             role,
+            user_id: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! every organization route starts with ([`auth`]).
 //!
 //! A member is an organization's principal with one [`role::Role`]; its credentials are
-//! API keys (`Authorization: Token <key>`), and later signed-in users. Roles live in the
+//! API keys (`Authorization: Token <key>`), or a signed-in user's session
+//! (`Authorization: Bearer <session>`, see [`users`]). Roles live in the
 //! organization's member index (`org:<org>:members`, member id → role), so the "at least
 //! one owner" rule is checked inside the compare-and-swap that changes a role, and
 //! authentication reads one small key to learn the caller's role.
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod members;
 pub mod organizations;
 pub mod role;
+pub mod users;
 
 pub use auth::Caller;
 pub use role::{Action, Role};

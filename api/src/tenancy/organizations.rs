@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::api_keys::{self, ApiKey};
 use super::members::Member;
-use super::Role;
+use super::{users, Role};
 use crate::clock;
 use crate::ids;
 use crate::problem::Problem;
@@ -51,6 +51,9 @@ pub struct NewOrganization {
     pub owner_name: String,
     /// E-mail of the owner member.
     pub owner_email: Option<String>,
+    /// The signed-in user who becomes the owner; `None` for the operator's bootstrap,
+    /// which gets the owner's first API key instead.
+    pub owner_user_id: Option<String>,
 }
 
 /// A new organization with its owner and the owner's first API key.
@@ -59,14 +62,22 @@ pub struct Created {
     pub organization: Organization,
     /// Its owner.
     pub owner: Member,
-    /// The owner's API key record.
-    pub api_key: ApiKey,
-    /// The API key itself, shown once.
-    pub secret: String,
+    /// The owner's API key record and the key itself (shown once), when created by the
+    /// operator's bootstrap token.
+    pub api_key: Option<(ApiKey, String)>,
 }
 
-/// Creates an organization, its owner member, the owner's API key and the empty indexes
-/// (every index key exists from the start, so later updates are swaps of existing keys).
+impl Created {
+    /// The bootstrap API key (panics for a user-owned organization).
+    #[cfg(test)]
+    pub fn key_secret(&self) -> &str {
+        &self.api_key.as_ref().expect("an API key").1
+    }
+}
+
+/// Creates an organization, its owner member (a signed-in user, or else an owner with a
+/// first API key) and the empty indexes (every index key exists from the start, so later
+/// updates are swaps of existing keys).
 pub fn create(kv: &impl KeyValue, new: NewOrganization) -> Result<Created, Problem> {
     let now = clock::format(clock::now());
     let organization = Organization {
@@ -81,14 +92,20 @@ pub fn create(kv: &impl KeyValue, new: NewOrganization) -> Result<Created, Probl
         id: ids::new_id()?,
         name: new.owner_name,
         email: new.owner_email,
+        user_id: new.owner_user_id,
         created_at: now.clone(),
         updated_at: now.clone(),
     };
-    let (api_key, secret) = api_keys::new_key(&owner.id, "bootstrap", None, &now)?;
+    let api_key = match owner.user_id {
+        Some(_) => None,
+        None => Some(api_keys::new_key(&owner.id, "bootstrap", None, &now)?),
+    };
     let mut member_index = index::Entries::new();
     member_index.insert(owner.id.clone(), Role::Owner.as_str().to_owned());
     let mut key_index = index::Entries::new();
-    key_index.insert(api_key.id.clone(), owner.id.clone());
+    if let Some((key, _)) = &api_key {
+        key_index.insert(key.id.clone(), owner.id.clone());
+    }
     let mut entries = vec![
         (keys::organization(org), encode_json(&organization)),
         (keys::members(org), index::encode(&member_index)),
@@ -100,8 +117,13 @@ pub fn create(kv: &impl KeyValue, new: NewOrganization) -> Result<Created, Probl
             index::encode(&index::Entries::new()),
         ),
     ];
-    entries.extend(api_keys::records(org, &api_key));
+    if let Some((key, _)) = &api_key {
+        entries.extend(api_keys::records(org, key));
+    }
     kv.set_many(&entries)?;
+    if let Some(user) = &owner.user_id {
+        users::join(kv, user, org, &owner.id)?;
+    }
     cas::update(kv, keys::ORGANIZATIONS, |current| {
         let mut all = match current {
             Some(bytes) => index::decode(keys::ORGANIZATIONS, bytes)?,
@@ -114,7 +136,6 @@ pub fn create(kv: &impl KeyValue, new: NewOrganization) -> Result<Created, Probl
         organization,
         owner,
         api_key,
-        secret,
     })
 }
 
@@ -136,6 +157,7 @@ pub mod tests {
                 description: None,
                 owner_name: "owner".into(),
                 owner_email: None,
+                owner_user_id: None,
             },
         )
         .unwrap()
@@ -156,10 +178,10 @@ pub mod tests {
         }
         let all = index::read(&kv, keys::ORGANIZATIONS).unwrap().unwrap();
         assert_eq!(all.get(org).map(String::as_str), Some("Acme"));
-        assert!(created.secret.starts_with("gak_"));
+        assert!(created.key_secret().starts_with("gak_"));
         for (key, value) in kv.dump() {
             assert!(
-                !String::from_utf8_lossy(&value).contains(&created.secret),
+                !String::from_utf8_lossy(&value).contains(created.key_secret()),
                 "{key} holds the API key"
             );
         }

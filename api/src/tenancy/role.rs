@@ -32,6 +32,8 @@ pub enum Action {
     ManageApplications,
     /// Obtain clone credentials for an application's repository (the deployer).
     CloneRepositories,
+    /// Read audit trails.
+    ReadAudit,
 }
 
 impl Action {
@@ -40,7 +42,7 @@ impl Action {
         match self {
             Action::Read => &[Role::Owner, Role::Admin, Role::Devops, Role::Viewer],
             Action::ManageGitTokens => &[Role::Owner, Role::Admin, Role::Devops],
-            Action::ManageMembers => &[Role::Owner, Role::Admin],
+            Action::ManageMembers | Action::ReadAudit => &[Role::Owner, Role::Admin],
             Action::Reencrypt => &[Role::Owner],
             Action::ManageApplications | Action::CloneRepositories => {
                 &[Role::Owner, Role::Admin, Role::Devops]
@@ -56,6 +58,7 @@ impl Action {
             Action::Reencrypt => "re-encrypt the organization's secrets",
             Action::ManageApplications => "manage applications",
             Action::CloneRepositories => "obtain clone credentials",
+            Action::ReadAudit => "read audit trails",
         }
     }
 }

@@ -4,7 +4,8 @@
 //! Bitbucket Cloud tokens (repository, project and workspace access tokens, and OAuth
 //! tokens) have no introspection endpoint and may not read `GET /user`, so:
 //!
-//! 1. the workspace is required, and `GET /repositories/{workspace}` proves the token
+//! 1. the workspace is required (except for a user's OAuth token, below), and
+//!    `GET /repositories/{workspace}` proves the token
 //!    reaches it (404: no such workspace; 403: a token without the `repository` scope,
 //!    which is reported as missing, or else a token of another workspace). When it lists
 //!    nothing, `GET /workspaces/{workspace}` tells a missing workspace (404) from a token
@@ -13,6 +14,10 @@
 //!    when Bitbucket sends them; otherwise read-only probes on the first repository decide
 //!    (see [`permission_probes`](crate::permission_probes));
 //! 3. `GET /user` names the account when the token may read it.
+//!
+//! Without a workspace only a user's own token (OAuth, as sign-in obtains) is checked:
+//! `GET /user` names the account and `X-Credential-Type`/`X-OAuth-Scopes` give its kind
+//! and scopes; any other token is told that the workspace is required.
 //!
 //! Bitbucket does not say when a token expires; an expired one is rejected (401) like an
 //! invalid or revoked one: all are `unauthorized`.
@@ -48,16 +53,9 @@ pub fn validate(
             "a Bitbucket token is required".to_string(),
         ));
     }
-    let workspace = workspace
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .ok_or_else(|| {
-            ProviderError::InvalidInput(
-                "a Bitbucket workspace is required with every Bitbucket token: its id, as in \
-                 https://bitbucket.org/<workspace>/"
-                    .to_string(),
-            )
-        })?;
+    let Some(workspace) = workspace.map(str::trim).filter(|w| !w.is_empty()) else {
+        return validate_user_token(bitbucket);
+    };
     let workspace = checked_name("workspace", workspace)?;
 
     let response = bitbucket.send(bitbucket.get(&format!(
@@ -121,6 +119,57 @@ pub fn validate(
         missing,
         expires_at: None,
         workspace: Some(workspace.to_string()),
+        warnings,
+    })
+}
+
+fn workspace_required() -> ProviderError {
+    ProviderError::InvalidInput(
+        "a Bitbucket workspace is required with every Bitbucket access token: its id, as in \
+         https://bitbucket.org/<workspace>/"
+            .to_string(),
+    )
+}
+
+/// A token given without a workspace: only a user's OAuth token qualifies.
+fn validate_user_token(bitbucket: &Bitbucket) -> Result<TokenReport, ProviderError> {
+    let response = bitbucket.send(bitbucket.get("/user"))?;
+    match response.status {
+        200..=299 => {}
+        401 | 429 | 500..=599 => return Err(bitbucket.error(&response)),
+        _ => return Err(workspace_required()),
+    }
+    let kind = kind(&response);
+    if kind != TokenKind::OauthToken {
+        return Err(workspace_required());
+    }
+    let scopes = granted_scopes(&response).unwrap_or_default();
+    let Probes {
+        permissions,
+        proven,
+        warnings,
+    } = permission_probes::from_scopes(&scopes);
+    let user: User = response.json()?;
+    let account_name = user.display_name.clone();
+    let account = user
+        .username
+        .or(user.nickname)
+        .or(user.display_name)
+        .ok_or_else(|| ProviderError::Other("Bitbucket did not name the account".to_string()))?;
+    let missing = permissions
+        .iter()
+        .filter(|p| p.status == PermissionStatus::Missing)
+        .map(|p| p.name.clone())
+        .collect();
+    Ok(TokenReport {
+        account,
+        account_name,
+        kind,
+        scopes: proven,
+        permissions,
+        missing,
+        expires_at: None,
+        workspace: None,
         warnings,
     })
 }
@@ -341,6 +390,41 @@ mod tests {
     }
 
     #[test]
+    fn a_users_oauth_token_needs_no_workspace() {
+        let fake = FakeBitbucket::new().on(
+            "GET",
+            "/user",
+            200,
+            &[
+                ("x-credential-type", "oauth2"),
+                (
+                    "x-oauth-scopes",
+                    "account, repository, pullrequest:write, webhook",
+                ),
+            ],
+            r#"{"username": "emma", "display_name": "Emma"}"#,
+        );
+        let report = validate_with(&fake, None).unwrap();
+        assert_eq!(report.kind, TokenKind::OauthToken);
+        assert_eq!(report.account, "emma");
+        assert_eq!(report.account_name.as_deref(), Some("Emma"));
+        assert_eq!(report.workspace, None);
+        assert!(report.missing.is_empty(), "{:?}", report.missing);
+        // An access token (not a user's) still needs its workspace.
+        let access = FakeBitbucket::new().on(
+            "GET",
+            "/user",
+            200,
+            &[("x-credential-type", "repo_access_token")],
+            r#"{"display_name": "bot"}"#,
+        );
+        assert!(matches!(
+            validate_with(&access, None),
+            Err(ProviderError::InvalidInput(m)) if m.contains("workspace is required")
+        ));
+    }
+
+    #[test]
     fn workspace_is_required_and_checked() {
         let fake = FakeBitbucket::new();
         for missing in [None, Some(""), Some("  ")] {
@@ -349,11 +433,17 @@ mod tests {
                 Err(ProviderError::InvalidInput(m)) if m.contains("workspace is required")
             ));
         }
+        assert!(
+            fake.sent_lines().iter().all(|line| line.ends_with("/user")),
+            "only GET /user, to recognise a user's token: {:?}",
+            fake.sent_lines()
+        );
+        let before = fake.sent().len();
         assert!(matches!(
             validate_with(&fake, Some("acme/x")),
             Err(ProviderError::InvalidInput(_))
         ));
-        assert!(fake.sent().is_empty());
+        assert_eq!(fake.sent().len(), before);
         // Unknown workspace.
         assert!(matches!(
             validate_with(&fake, Some("nope")),

@@ -207,6 +207,26 @@ impl Host {
         })
     }
 
+    /// Any request with extra headers (e.g. `authorization`) and a raw body; `Err` only
+    /// when no HTTP response came back.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Reply, HarnessError> {
+        let url = self.url(path);
+        http_client::send_raw(&self.agent, method, &url, headers, body).map_err(|reason| {
+            HarnessError::Http {
+                method: method.to_owned(),
+                url,
+                reason,
+                stderr: self.stderr(),
+            }
+        })
+    }
+
     /// Stops the host with SIGTERM, as an operator would, and returns its exit status.
     pub fn stop(mut self) -> Result<ExitStatus, HarnessError> {
         self.terminate();

@@ -56,19 +56,47 @@ pub(crate) fn send(
     url: &str,
     json_body: Option<&Value>,
 ) -> Result<Reply, String> {
-    let result = match (method, json_body) {
-        ("GET", _) => agent.get(url).call(),
-        ("DELETE", _) => agent.delete(url).call(),
-        (_, body) => {
-            let request = match method {
+    let body = json_body.map(|b| b.to_string().into_bytes());
+    let headers: &[(&str, &str)] = if body.is_some() {
+        &[("content-type", "application/json")]
+    } else {
+        &[]
+    };
+    send_raw(agent, method, url, headers, body.as_deref())
+}
+
+/// Performs one request with extra headers and a raw body; `Err` only when no HTTP
+/// response came back.
+pub(crate) fn send_raw(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Reply, String> {
+    let result = match method {
+        "GET" | "DELETE" => {
+            let mut request = if method == "GET" {
+                agent.get(url)
+            } else {
+                agent.delete(url)
+            };
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.call()
+        }
+        _ => {
+            let mut request = match method {
                 "PUT" => agent.put(url),
                 "PATCH" => agent.patch(url),
                 _ => agent.post(url),
             };
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
             match body {
-                Some(body) => request
-                    .header("content-type", "application/json")
-                    .send(body.to_string()),
+                Some(body) => request.send(body),
                 None => request.send_empty(),
             }
         }
@@ -87,6 +115,8 @@ pub(crate) fn send(
         .collect();
     let body = response
         .body_mut()
+        .with_config()
+        .limit(16 * 1024 * 1024)
         .read_to_string()
         .map_err(|e| format!("reading the body: {e}"))?;
     Ok(Reply {

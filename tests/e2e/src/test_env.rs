@@ -4,7 +4,9 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 
 use mock_providers::{
+    bitbucket::{BitbucketSeed, MockBitbucket},
     github::{GitHubSeed, MockGitHub},
+    gitlab::{GitLabSeed, MockGitLab},
     MockError, MockServer, WebhookSink,
 };
 use tempfile::TempDir;
@@ -82,6 +84,21 @@ impl TestEnv {
     /// public route, pointed at the mock (see [`ProviderGateway`]).
     pub fn github_gateway(&self) -> Result<ProviderGateway, HarnessError> {
         ProviderGateway::start(self.state_dir.path(), "github", self.github.base_url())
+    }
+
+    /// Starts a mock GitLab (self-managed shape, API under `/api/v4`) holding `seed`,
+    /// served from this environment's runtime.
+    pub fn start_gitlab(&self, seed: GitLabSeed) -> Result<MockServer<MockGitLab>, HarnessError> {
+        Ok(self.runtime.block_on(MockGitLab::start(seed))?)
+    }
+
+    /// Starts a mock Bitbucket Cloud (API under `/2.0`) holding `seed`, served from this
+    /// environment's runtime.
+    pub fn start_bitbucket(
+        &self,
+        seed: BitbucketSeed,
+    ) -> Result<MockServer<MockBitbucket>, HarnessError> {
+        Ok(self.runtime.block_on(MockBitbucket::start(seed))?)
     }
 
     /// Starts a webhook receiver on loopback, served from this environment's runtime.

@@ -121,6 +121,12 @@ impl MockGitLab {
         self.lock().insert_token(token)
     }
 
+    /// Registers an OAuth application with the running mock (e.g. once the callback URL
+    /// is known).
+    pub fn add_oauth_app(&self, app: OAuthAppSeed) {
+        self.lock().insert_oauth_app(app);
+    }
+
     /// Adds a project to the running mock.
     pub fn add_project(&self, project: ProjectSeed) -> Result<(), SeedError> {
         self.lock().insert_project(project)

@@ -340,6 +340,11 @@ impl GitLabState {
         Ok(())
     }
 
+    /// Registers an OAuth application (replacing one with the same client id).
+    pub fn insert_oauth_app(&mut self, app: OAuthAppSeed) {
+        self.oauth_apps.insert(app.client_id.clone(), app);
+    }
+
     /// Adds a token; project and group tokens get their bot user and membership.
     pub fn insert_token(&mut self, seed: TokenSeed) -> Result<(), SeedError> {
         // Never echo a token value, even a mock one, into an error message.
