@@ -6,9 +6,9 @@
 //! `https://HOST/api/v4` is accepted and mapped), or `https://gitlab.com`. GitLab's OAuth
 //! access tokens expire after two hours and come with a refresh token.
 
-use git_access_plugin_sdk::api_url::{self, HttpUrl};
-use git_access_plugin_sdk::{timestamp, HttpRequest, ProviderError, Transport};
-use serde::Deserialize;
+use git_access_plugin_sdk::api_url;
+use git_access_plugin_sdk::oauth::{self, TokenAnswer};
+use git_access_plugin_sdk::{HttpRequest, ProviderError, Transport};
 
 use crate::api_client::{bases, DEFAULT_WEB_URL};
 use crate::bindings::types::{AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens};
@@ -21,19 +21,10 @@ pub const DEFAULT_SCOPES: &[&str] = &["api", "read_repository", "read_user"];
 pub fn authorize_url(request: &AuthorizeRequest) -> Result<String, ProviderError> {
     let client = &request.client;
     let web = web_url(client)?;
-    require("client id", &client.client_id)?;
-    require("state", &request.state)?;
-    let redirect_uri = redirect_uri(client)?;
-    let scopes: Vec<&str> = if request.scopes.is_empty() {
-        DEFAULT_SCOPES.to_vec()
-    } else {
-        request
-            .scopes
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
+    oauth::require("client id", &client.client_id)?;
+    oauth::require("state", &request.state)?;
+    let redirect_uri = oauth::redirect_uri(&client.redirect_uri)?;
+    let scopes = oauth::scopes_or(&request.scopes, DEFAULT_SCOPES);
     let scope = scopes.join(" ");
     let mut pairs = vec![
         ("client_id", client.client_id.trim()),
@@ -42,30 +33,11 @@ pub fn authorize_url(request: &AuthorizeRequest) -> Result<String, ProviderError
         ("scope", scope.as_str()),
         ("state", request.state.as_str()),
     ];
-    if let Some(challenge) = request.code_challenge.as_deref() {
-        if !is_pkce_value(challenge) {
-            return Err(ProviderError::InvalidInput(
-                "the PKCE code challenge must be the base64url S256 digest of the verifier (43 characters)"
-                    .to_string(),
-            ));
-        }
-        pairs.push(("code_challenge", challenge));
-        pairs.push(("code_challenge_method", "S256"));
-    }
+    oauth::push_challenge(&mut pairs, request.code_challenge.as_deref())?;
     Ok(api_url::with_query(
         &api_url::join(&web, "/oauth/authorize"),
         pairs,
     ))
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    expires_in: Option<i64>,
-    scope: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// Exchanges the callback's code for tokens.
@@ -75,10 +47,10 @@ pub fn exchange_code(
 ) -> Result<OauthTokens, ProviderError> {
     let client = &request.client;
     let web = web_url(client)?;
-    require("client id", &client.client_id)?;
-    require("client secret", &client.client_secret)?;
-    require("authorization code", &request.code)?;
-    let redirect_uri = redirect_uri(client)?;
+    oauth::require("client id", &client.client_id)?;
+    oauth::require("client secret", &client.client_secret)?;
+    oauth::require("authorization code", &request.code)?;
+    let redirect_uri = oauth::redirect_uri(&client.redirect_uri)?;
     let mut pairs = vec![
         ("client_id", client.client_id.trim()),
         ("client_secret", client.client_secret.as_str()),
@@ -86,15 +58,7 @@ pub fn exchange_code(
         ("grant_type", "authorization_code"),
         ("redirect_uri", redirect_uri),
     ];
-    if let Some(verifier) = request.code_verifier.as_deref() {
-        if !is_pkce_value(verifier) {
-            return Err(ProviderError::InvalidInput(
-                "the PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"
-                    .to_string(),
-            ));
-        }
-        pairs.push(("code_verifier", verifier));
-    }
+    oauth::push_verifier(&mut pairs, request.code_verifier.as_deref())?;
     let http = HttpRequest::post(api_url::join(&web, "/oauth/token"))
         .header("Accept", "application/json")
         .header("User-Agent", "git-access")
@@ -104,12 +68,7 @@ pub fn exchange_code(
         );
     let response = transport.send(http)?;
     let answer: Option<TokenAnswer> = serde_json::from_slice(&response.body).ok();
-    if let Some(error) = answer.as_ref().and_then(|a| a.error.clone()) {
-        let description = answer
-            .as_ref()
-            .and_then(|a| a.error_description.clone())
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
+    if let Some((error, description)) = answer.as_ref().and_then(TokenAnswer::error) {
         return Err(match error.as_str() {
             "invalid_grant" => ProviderError::InvalidInput(format!(
                 "GitLab refused the authorization code; it is wrong, used, expired or does not \
@@ -138,30 +97,12 @@ pub fn exchange_code(
     let answer = answer.ok_or_else(|| {
         ProviderError::Other("GitLab's OAuth answer is not the expected JSON".to_string())
     })?;
-    let access_token = answer
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ProviderError::Other("GitLab's OAuth answer has no access token".to_string())
-        })?;
-    let expires_at = answer.expires_in.filter(|s| *s > 0).and_then(|seconds| {
-        Some(timestamp::format_unix_seconds(
-            timestamp::now_unix()? + seconds,
-        ))
-    });
+    let tokens = answer.into_tokens("GitLab")?;
     Ok(OauthTokens {
-        access_token,
-        refresh_token: answer.refresh_token.filter(|t| !t.is_empty()),
-        expires_at,
-        // GitLab separates granted scopes with spaces.
-        scopes: answer
-            .scope
-            .unwrap_or_default()
-            .split([' ', ','])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_at,
+        scopes: tokens.scopes,
     })
 }
 
@@ -171,34 +112,6 @@ fn web_url(client: &OauthClient) -> Result<String, ProviderError> {
         return Ok(DEFAULT_WEB_URL.to_string());
     }
     Ok(bases(&client.web_url)?.1)
-}
-
-fn redirect_uri(client: &OauthClient) -> Result<&str, ProviderError> {
-    let uri = client.redirect_uri.trim();
-    HttpUrl::parse(uri).map_err(|_| {
-        ProviderError::InvalidInput(format!(
-            "the OAuth redirect URI `{uri}` must be an absolute http(s) URL"
-        ))
-    })?;
-    Ok(uri)
-}
-
-fn require(what: &str, value: &str) -> Result<(), ProviderError> {
-    if value.trim().is_empty() {
-        Err(ProviderError::InvalidInput(format!(
-            "the OAuth {what} is required"
-        )))
-    } else {
-        Ok(())
-    }
-}
-
-/// RFC 7636 verifier / S256 challenge alphabet and length.
-fn is_pkce_value(value: &str) -> bool {
-    (43..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@
 //! - [`unsupported!`] fills in the contract functions a plugin does not implement.
 //! - [`HttpRequest`] / [`HttpResponse`] are a small blocking client over `wasi:http`
 //!   (through `waki`); [`error_from_response`] maps a failed response to a [`ProviderError`].
-//! - [`pagination`], [`signature`], [`api_url`] and [`timestamp`] are pure helpers for
-//!   `Link` headers, webhook HMACs, URL building and RFC 3339 timestamps.
+//! - [`pagination`], [`signature`], [`api_url`], [`timestamp`] and [`oauth`] are pure
+//!   helpers for `Link` headers, webhook HMACs, URL building, RFC 3339 timestamps and the
+//!   OAuth code flow.
 //!
 //! Everything except sending a request works natively, so plugin logic can be unit-tested
 //! with a plain `cargo test`.
@@ -22,6 +23,7 @@ pub mod api_url;
 pub mod fake_transport;
 mod headers;
 mod http_client;
+pub mod oauth;
 pub mod pagination;
 mod provider_error;
 mod response_error;
