@@ -8,6 +8,8 @@ use crate::HarnessError;
 
 /// Longest a single request to the host may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest response body read (event pages, repository lists).
+const BODY_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// A response from the host.
 #[derive(Debug, Clone)]
@@ -27,6 +29,21 @@ impl Reply {
             reason: e.to_string(),
             body: self.body.clone(),
         })
+    }
+
+    /// The body parsed as JSON (`null` when empty), after checking the status is `status`.
+    pub fn expect(&self, status: u16) -> Result<Value, HarnessError> {
+        if self.status != status {
+            return Err(HarnessError::Status {
+                expected: status,
+                status: self.status,
+                body: self.body.clone(),
+            });
+        }
+        if self.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        self.json()
     }
 
     /// First value of a header, by case-insensitive name.
@@ -49,26 +66,54 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Performs one request; `Err` only when no HTTP response came back.
+/// Performs one request with an optional JSON body; `Err` only when no HTTP response
+/// came back.
 pub(crate) fn send(
     agent: &ureq::Agent,
     method: &str,
     url: &str,
     json_body: Option<&Value>,
 ) -> Result<Reply, String> {
-    let result = match (method, json_body) {
-        ("GET", _) => agent.get(url).call(),
-        ("DELETE", _) => agent.delete(url).call(),
-        (_, body) => {
-            let request = match method {
+    let body = json_body.map(|b| b.to_string().into_bytes());
+    let headers = match body {
+        Some(_) => vec![("content-type".to_owned(), "application/json".to_owned())],
+        None => Vec::new(),
+    };
+    send_raw(agent, method, url, &headers, body.as_deref())
+}
+
+/// Performs one request with these headers and raw body bytes (ignored for `GET` and
+/// `DELETE`); `Err` only when no HTTP response came back.
+pub(crate) fn send_raw(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Result<Reply, String> {
+    let result = match method {
+        "GET" | "DELETE" => {
+            let mut request = if method == "GET" {
+                agent.get(url)
+            } else {
+                agent.delete(url)
+            };
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            request.call()
+        }
+        _ => {
+            let mut request = match method {
                 "PUT" => agent.put(url),
                 "PATCH" => agent.patch(url),
                 _ => agent.post(url),
             };
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
             match body {
-                Some(body) => request
-                    .header("content-type", "application/json")
-                    .send(body.to_string()),
+                Some(body) => request.send(body),
                 None => request.send_empty(),
             }
         }
@@ -87,6 +132,8 @@ pub(crate) fn send(
         .collect();
     let body = response
         .body_mut()
+        .with_config()
+        .limit(BODY_LIMIT)
         .read_to_string()
         .map_err(|e| format!("reading the body: {e}"))?;
     Ok(Reply {
