@@ -56,9 +56,15 @@ impl HostConfig {
     /// its outbound allow-list (`github_allowed_host`, `github_web_host`: the origin).
     pub fn github_at(self, api_url: &str) -> Self {
         let origin = crate::origin_of(api_url);
-        self.variable("github_api_url", api_url)
-            .variable("github_allowed_host", &origin)
+        self.provider_at("github", api_url)
             .variable("github_web_host", &origin)
+    }
+
+    /// Points provider `id` (`gitlab`, `bitbucket`, …) at `api_url`: its API base
+    /// (`<id>_api_url`) and its outbound allow-list (`<id>_allowed_host`: the origin).
+    pub fn provider_at(self, id: &str, api_url: &str) -> Self {
+        self.variable(&format!("{id}_api_url"), api_url)
+            .variable(&format!("{id}_allowed_host"), &crate::origin_of(api_url))
     }
 
     /// Sets a Spin variable (replacing an earlier value of the same name).
@@ -207,13 +213,13 @@ impl Host {
         })
     }
 
-    /// Any request with extra headers (e.g. `authorization`) and a raw body; `Err` only
-    /// when no HTTP response came back.
-    pub fn request_with(
+    /// Any request with these headers and raw body bytes (a signed webhook delivery, a
+    /// malformed body); `Err` only when no HTTP response came back.
+    pub fn send(
         &self,
         method: &str,
         path: &str,
-        headers: &[(&str, &str)],
+        headers: &[(String, String)],
         body: Option<&[u8]>,
     ) -> Result<Reply, HarnessError> {
         let url = self.url(path);

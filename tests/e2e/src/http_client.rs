@@ -8,6 +8,8 @@ use crate::HarnessError;
 
 /// Longest a single request to the host may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest response body read (event pages, repository lists).
+const BODY_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// A response from the host.
 #[derive(Debug, Clone)]
@@ -27,6 +29,21 @@ impl Reply {
             reason: e.to_string(),
             body: self.body.clone(),
         })
+    }
+
+    /// The body parsed as JSON (`null` when empty), after checking the status is `status`.
+    pub fn expect(&self, status: u16) -> Result<Value, HarnessError> {
+        if self.status != status {
+            return Err(HarnessError::Status {
+                expected: status,
+                status: self.status,
+                body: self.body.clone(),
+            });
+        }
+        if self.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        self.json()
     }
 
     /// First value of a header, by case-insensitive name.
@@ -49,7 +66,8 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Performs one request; `Err` only when no HTTP response came back.
+/// Performs one request with an optional JSON body; `Err` only when no HTTP response
+/// came back.
 pub(crate) fn send(
     agent: &ureq::Agent,
     method: &str,
@@ -57,21 +75,20 @@ pub(crate) fn send(
     json_body: Option<&Value>,
 ) -> Result<Reply, String> {
     let body = json_body.map(|b| b.to_string().into_bytes());
-    let headers: &[(&str, &str)] = if body.is_some() {
-        &[("content-type", "application/json")]
-    } else {
-        &[]
+    let headers = match body {
+        Some(_) => vec![("content-type".to_owned(), "application/json".to_owned())],
+        None => Vec::new(),
     };
-    send_raw(agent, method, url, headers, body.as_deref())
+    send_raw(agent, method, url, &headers, body.as_deref())
 }
 
-/// Performs one request with extra headers and a raw body; `Err` only when no HTTP
-/// response came back.
+/// Performs one request with these headers and raw body bytes (ignored for `GET` and
+/// `DELETE`); `Err` only when no HTTP response came back.
 pub(crate) fn send_raw(
     agent: &ureq::Agent,
     method: &str,
     url: &str,
-    headers: &[(&str, &str)],
+    headers: &[(String, String)],
     body: Option<&[u8]>,
 ) -> Result<Reply, String> {
     let result = match method {
@@ -82,7 +99,7 @@ pub(crate) fn send_raw(
                 agent.delete(url)
             };
             for (name, value) in headers {
-                request = request.header(*name, *value);
+                request = request.header(name, value);
             }
             request.call()
         }
@@ -93,7 +110,7 @@ pub(crate) fn send_raw(
                 _ => agent.post(url),
             };
             for (name, value) in headers {
-                request = request.header(*name, *value);
+                request = request.header(name, value);
             }
             match body {
                 Some(body) => request.send(body),
@@ -116,7 +133,7 @@ pub(crate) fn send_raw(
     let body = response
         .body_mut()
         .with_config()
-        .limit(16 * 1024 * 1024)
+        .limit(BODY_LIMIT)
         .read_to_string()
         .map_err(|e| format!("reading the body: {e}"))?;
     Ok(Reply {

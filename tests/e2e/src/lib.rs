@@ -18,6 +18,7 @@
 //! harness fails and says to run `cargo xtask test`.
 #![deny(missing_docs)]
 
+mod api_client;
 mod artifacts;
 pub mod conformance;
 mod host_process;
@@ -26,6 +27,7 @@ mod provider_gateway;
 mod seeds;
 mod test_env;
 
+pub use api_client::{application_request, ApiClient};
 pub use artifacts::{components_dir, host_bin, manifest, workspace_root};
 pub use host_process::{Host, HostConfig};
 pub use http_client::Reply;
@@ -87,6 +89,16 @@ pub enum HarnessError {
         reason: String,
         /// What the host wrote to stderr so far.
         stderr: String,
+    },
+    /// A response had another status than the test expected.
+    #[error("expected HTTP {expected}, got {status}: {body}")]
+    Status {
+        /// The status the test expected.
+        expected: u16,
+        /// The status that came back.
+        status: u16,
+        /// The body.
+        body: String,
     },
     /// A response body was not the JSON the test expected.
     #[error("response is not JSON ({reason}): {body}")]

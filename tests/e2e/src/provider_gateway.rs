@@ -37,9 +37,7 @@ impl ProviderGateway {
     /// API base variable (`<id>_api_url`) set to `api_url`, and its allow-list to that
     /// URL's origin.
     pub fn start(state_dir: &Path, provider: &str, api_url: &str) -> Result<Self, HarnessError> {
-        let mut config = HostConfig::new(state_dir)
-            .variable(&format!("{provider}_api_url"), api_url)
-            .variable(&format!("{provider}_allowed_host"), &origin_of(api_url));
+        let mut config = HostConfig::new(state_dir).provider_at(provider, api_url);
         config.manifest = gateway_manifest();
         Ok(Self {
             host: Host::start(config)?,

@@ -1,4 +1,5 @@
 //! One test's world: mock providers on their own runtime and a fresh state directory.
+//! GitHub always runs; GitLab and Bitbucket when a test adds them.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
@@ -13,11 +14,13 @@ use tempfile::TempDir;
 
 use crate::{HarnessError, Host, HostConfig, ProviderGateway};
 
-/// Mock GitHub plus a temporary `--state-dir`, both removed on drop. Drop hosts started
-/// from it before the environment itself.
+/// Mock GitHub (and GitLab, Bitbucket when added) plus a temporary `--state-dir`, all
+/// removed on drop. Drop hosts started from it before the environment itself.
 pub struct TestEnv {
-    // Fields drop in order: the mock first, then the state dir, then the runtime.
+    // Fields drop in order: the mocks first, then the state dir, then the runtime.
     github: MockServer<MockGitHub>,
+    gitlab: Option<MockServer<MockGitLab>>,
+    bitbucket: Option<MockServer<MockBitbucket>>,
     state_dir: TempDir,
     runtime: tokio::runtime::Runtime,
 }
@@ -54,14 +57,40 @@ impl TestEnv {
             .map_err(io("cannot create a state directory"))?;
         Ok(Self {
             github,
+            gitlab: None,
+            bitbucket: None,
             state_dir,
             runtime,
         })
     }
 
+    /// Adds a mock GitLab (API under `/api/v4`) holding `seed`; hosts started from
+    /// [`TestEnv::host_config`] reach it as their GitLab.
+    pub fn with_gitlab(mut self, seed: GitLabSeed) -> Result<Self, HarnessError> {
+        self.gitlab = Some(self.runtime.block_on(MockGitLab::start(seed))?);
+        Ok(self)
+    }
+
+    /// Adds a mock Bitbucket Cloud (API under `/2.0`) holding `seed`; hosts started from
+    /// [`TestEnv::host_config`] reach it as their Bitbucket.
+    pub fn with_bitbucket(mut self, seed: BitbucketSeed) -> Result<Self, HarnessError> {
+        self.bitbucket = Some(self.runtime.block_on(MockBitbucket::start(seed))?);
+        Ok(self)
+    }
+
     /// The mock GitHub (base URL, request log, state).
     pub fn github(&self) -> &MockServer<MockGitHub> {
         &self.github
+    }
+
+    /// The mock GitLab, if [`TestEnv::with_gitlab`] added one.
+    pub fn gitlab(&self) -> Option<&MockServer<MockGitLab>> {
+        self.gitlab.as_ref()
+    }
+
+    /// The mock Bitbucket, if [`TestEnv::with_bitbucket`] added one.
+    pub fn bitbucket(&self) -> Option<&MockServer<MockBitbucket>> {
+        self.bitbucket.as_ref()
     }
 
     /// The state directory hosts of this environment share.
@@ -70,9 +99,16 @@ impl TestEnv {
     }
 
     /// Host configuration for this environment: its state dir, and the GitHub provider
-    /// pointed at the mock (`github_api_url`).
+    /// pointed at the mock (`github_api_url`), as are GitLab and Bitbucket when added.
     pub fn host_config(&self) -> HostConfig {
-        HostConfig::new(self.state_dir.path()).github_at(self.github.base_url())
+        let mut config = HostConfig::new(self.state_dir.path()).github_at(self.github.base_url());
+        if let Some(gitlab) = &self.gitlab {
+            config = config.provider_at("gitlab", gitlab.base_url());
+        }
+        if let Some(bitbucket) = &self.bitbucket {
+            config = config.provider_at("bitbucket", bitbucket.base_url());
+        }
+        config
     }
 
     /// Starts the host with [`TestEnv::host_config`].
@@ -84,21 +120,6 @@ impl TestEnv {
     /// public route, pointed at the mock (see [`ProviderGateway`]).
     pub fn github_gateway(&self) -> Result<ProviderGateway, HarnessError> {
         ProviderGateway::start(self.state_dir.path(), "github", self.github.base_url())
-    }
-
-    /// Starts a mock GitLab (self-managed shape, API under `/api/v4`) holding `seed`,
-    /// served from this environment's runtime.
-    pub fn start_gitlab(&self, seed: GitLabSeed) -> Result<MockServer<MockGitLab>, HarnessError> {
-        Ok(self.runtime.block_on(MockGitLab::start(seed))?)
-    }
-
-    /// Starts a mock Bitbucket Cloud (API under `/2.0`) holding `seed`, served from this
-    /// environment's runtime.
-    pub fn start_bitbucket(
-        &self,
-        seed: BitbucketSeed,
-    ) -> Result<MockServer<MockBitbucket>, HarnessError> {
-        Ok(self.runtime.block_on(MockBitbucket::start(seed))?)
     }
 
     /// Starts a webhook receiver on loopback, served from this environment's runtime.

@@ -4,10 +4,10 @@
 //!
 //! `cargo xtask build && cargo test --release -p e2e-tests --test applications`.
 
-use std::time::Duration;
-
-use anyhow::{bail, ensure, Context};
-use e2e_tests::{github_seed, tokens, Host, HostConfig, TestEnv, DEMO_LOGIN};
+use anyhow::{ensure, Context};
+use e2e_tests::{
+    application_request, github_seed, tokens, ApiClient, Host, HostConfig, TestEnv, DEMO_LOGIN,
+};
 use mock_providers::github::{signature_256, RepositorySeed, TokenSeed};
 use serde_json::{json, Value};
 
@@ -24,150 +24,6 @@ const SOON: &str = "ghp_e2eAppsSoon0000000000000000000000009";
 
 const PRIVATE_REPO: &str = "octocat/hello";
 const PUBLIC_REPO: &str = "octocat/open";
-
-/// One answer: status, headers, body.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> anyhow::Result<Value> {
-        serde_json::from_str(&self.body).with_context(|| format!("not JSON: {}", self.body))
-    }
-
-    fn expect(&self, status: u16) -> anyhow::Result<Value> {
-        if self.status != status {
-            bail!("expected {status}, got {}: {}", self.status, self.body);
-        }
-        if self.body.is_empty() {
-            return Ok(Value::Null);
-        }
-        self.json()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-struct Api<'h> {
-    host: &'h Host,
-    agent: ureq::Agent,
-}
-
-impl<'h> Api<'h> {
-    fn new(host: &'h Host) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Self { host, agent }
-    }
-
-    /// Any request with extra headers and a raw body.
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> anyhow::Result<Answer> {
-        let url = self.host.url(path);
-        let result = match method {
-            "GET" | "DELETE" => {
-                let mut request = if method == "GET" {
-                    self.agent.get(&url)
-                } else {
-                    self.agent.delete(&url)
-                };
-                for (name, value) in headers {
-                    request = request.header(name, value);
-                }
-                request.call()
-            }
-            _ => {
-                let mut request = if method == "PUT" {
-                    self.agent.put(&url)
-                } else {
-                    self.agent.post(&url)
-                };
-                for (name, value) in headers {
-                    request = request.header(name, value);
-                }
-                match body {
-                    Some(body) => request.send(body),
-                    None => request.send_empty(),
-                }
-            }
-        };
-        let mut response = result.with_context(|| format!("{method} {url}"))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(16 * 1024 * 1024)
-            .read_to_string()
-            .context("reading the body")?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        key: &str,
-        body: Option<&Value>,
-    ) -> anyhow::Result<Answer> {
-        let mut headers = vec![("authorization".to_owned(), format!("Token {key}"))];
-        if body.is_some() {
-            headers.push(("content-type".into(), "application/json".into()));
-        }
-        let bytes = body.map(|b| b.to_string().into_bytes());
-        self.send(method, path, &headers, bytes.as_deref())
-    }
-
-    fn new_org(&self) -> anyhow::Result<(String, String)> {
-        let created = self
-            .call(
-                "POST",
-                "/organization",
-                BOOTSTRAP,
-                Some(&json!({"name": "Acme"})),
-            )?
-            .expect(201)?;
-        Ok((
-            created["organization"]["id"]
-                .as_str()
-                .context("org id")?
-                .to_owned(),
-            created["api_token"]["token"]
-                .as_str()
-                .context("key")?
-                .to_owned(),
-        ))
-    }
-}
 
 fn start_env() -> anyhow::Result<TestEnv> {
     let env = TestEnv::start(github_seed())?;
@@ -195,44 +51,22 @@ fn config(env: &TestEnv) -> HostConfig {
 }
 
 fn app_request(name: &str, repo: &str, branch: &str, token: Option<&str>) -> Value {
-    json!({
-        "name": name,
-        "git_repository": {
-            "provider": "GITHUB",
-            "url": format!("https://github.com/{repo}"),
-            "branch": branch,
-            "root_path": "/",
-            "git_token_id": token,
-        }
-    })
-}
-
-/// Events of an application whose detail has `kind`.
-fn events_of(api: &Api, org: &str, app: &str, key: &str, kind: &str) -> anyhow::Result<Vec<Value>> {
-    let page = api
-        .call(
-            "GET",
-            &format!("/organization/{org}/application/{app}/events?limit=100"),
-            key,
-            None,
-        )?
-        .expect(200)?;
-    Ok(page["results"]
-        .as_array()
-        .context("results")?
-        .iter()
-        .filter(|e| e["detail"]["type"] == kind)
-        .cloned()
-        .collect())
+    application_request(
+        "GITHUB",
+        name,
+        &format!("https://github.com/{repo}"),
+        branch,
+        token,
+    )
 }
 
 #[test]
 fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyhow::Result<()> {
     let env = start_env()?;
     let host = Host::start(config(&env))?;
-    let api = Api::new(&host);
+    let api = ApiClient::new(&host);
     let github = env.github().provider();
-    let (org, key) = api.new_org()?;
+    let (org, key) = api.new_org(BOOTSTRAP, "Acme")?;
 
     let token = api
         .call(
@@ -348,11 +182,11 @@ fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyho
         opened[0].outcome,
         mock_providers::DeliveryOutcome::Delivered { status: 202 }
     );
-    let pushes = events_of(&api, &org, &app_id, &key, "push")?;
+    let pushes = api.events(&org, &app_id, &key, "push")?;
     assert_eq!(pushes.len(), 1, "{pushes:?}");
     assert_eq!(pushes[0]["repository"], "octocat/hello");
     assert_eq!(pushes[0]["detail"]["value"]["ref_name"], "main");
-    let prs = events_of(&api, &org, &app_id, &key, "pull_request")?;
+    let prs = api.events(&org, &app_id, &key, "pull_request")?;
     assert_eq!(prs.len(), 1, "{prs:?}");
     assert_eq!(prs[0]["detail"]["value"]["number"], 7);
     // Newest first, one per page through the cursor (GitHub's creation ping is sent in
@@ -394,52 +228,30 @@ fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyho
 
     // A replay is accepted once; a forged delivery, an unknown app and a huge body are refused.
     let delivery = &pushed[0];
-    let replay_headers: Vec<(String, String)> = delivery
-        .headers
-        .iter()
-        .filter(|(n, _)| {
-            !n.eq_ignore_ascii_case("content-length") && !n.eq_ignore_ascii_case("host")
-        })
-        .cloned()
-        .collect();
-    let replay = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
-        &replay_headers,
-        Some(&delivery.body),
-    )?;
+    let replay_headers = &delivery.headers;
+    let replay = api.deliver("github", &app_id, replay_headers, &delivery.body)?;
     let receipt = replay.expect(200)?;
     assert_eq!(receipt["status"], "duplicate");
     assert_eq!(
-        events_of(&api, &org, &app_id, &key, "push")?.len(),
+        api.events(&org, &app_id, &key, "push")?.len(),
         1,
         "no second event"
     );
     let mut forged_body = delivery.body.clone();
     forged_body.extend_from_slice(b" ");
     let forged = api
-        .send(
-            "POST",
-            &format!("/webhooks/github/{app_id}"),
-            &replay_headers,
-            Some(&forged_body),
-        )?
+        .deliver("github", &app_id, replay_headers, &forged_body)?
         .expect(401)?;
     assert_eq!(forged["type"], "/problems/webhook-signature-invalid");
-    let unknown = api.send(
-        "POST",
-        "/webhooks/github/0b5e0f5e-8f59-4b5e-9c3a-1d2e3f4a5b6c",
-        &replay_headers,
-        Some(&delivery.body),
+    let unknown = api.deliver(
+        "github",
+        "0b5e0f5e-8f59-4b5e-9c3a-1d2e3f4a5b6c",
+        replay_headers,
+        &delivery.body,
     )?;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
     let huge = vec![b'x'; 1024 * 1024 + 1];
-    let too_big = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
-        &replay_headers,
-        Some(&huge),
-    )?;
+    let too_big = api.deliver("github", &app_id, replay_headers, &huge)?;
     assert_eq!(too_big.status, 413, "{}", too_big.body);
 
     // Clone credentials with the token's current value, audit-logged without it.
@@ -584,7 +396,7 @@ fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyho
         None,
     )?;
     assert_eq!(denied.status, 403, "{}", denied.body);
-    let (_, other_key) = api.new_org()?;
+    let (_, other_key) = api.new_org(BOOTSTRAP, "Acme")?;
     let hidden = api.call(
         "GET",
         &format!("/service/{app_id}/gitWebhookStatus"),
@@ -686,12 +498,7 @@ fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyho
         None,
     )?;
     assert_eq!(gone.status, 404);
-    let gone = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
-        &replay_headers,
-        Some(&delivery.body),
-    )?;
+    let gone = api.deliver("github", &app_id, replay_headers, &delivery.body)?;
     assert_eq!(gone.status, 404);
     api.call(
         "DELETE",
@@ -711,8 +518,8 @@ fn application_on_a_token_gets_a_webhook_events_and_clone_credentials() -> anyho
 fn public_repository_without_credentials_needs_a_manual_webhook() -> anyhow::Result<()> {
     let env = start_env()?;
     let host = Host::start(config(&env))?;
-    let api = Api::new(&host);
-    let (org, key) = api.new_org()?;
+    let api = ApiClient::new(&host);
+    let (org, key) = api.new_org(BOOTSTRAP, "Acme")?;
 
     let app = api
         .call(
@@ -776,11 +583,11 @@ fn public_repository_without_credentials_needs_a_manual_webhook() -> anyhow::Res
             ("x-hub-signature-256".into(), signature.to_owned()),
         ]
     };
-    let wrong = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
+    let wrong = api.deliver(
+        "github",
+        &app_id,
         &headers(&signature_256("wrong", body.as_bytes())),
-        Some(body.as_bytes()),
+        body.as_bytes(),
     )?;
     assert_eq!(wrong.status, 401, "{}", wrong.body);
     let status = api
@@ -796,19 +603,9 @@ fn public_repository_without_credentials_needs_a_manual_webhook() -> anyhow::Res
         "a forged delivery does not count"
     );
     let good = headers(&signature_256(&secret, body.as_bytes()));
-    let first = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
-        &good,
-        Some(body.as_bytes()),
-    )?;
+    let first = api.deliver("github", &app_id, &good, body.as_bytes())?;
     assert_eq!(first.expect(202)?["status"], "accepted");
-    let second = api.send(
-        "POST",
-        &format!("/webhooks/github/{app_id}"),
-        &good,
-        Some(body.as_bytes()),
-    )?;
+    let second = api.deliver("github", &app_id, &good, body.as_bytes())?;
     assert_eq!(second.expect(200)?["status"], "duplicate");
     let status = api
         .call(
@@ -819,7 +616,7 @@ fn public_repository_without_credentials_needs_a_manual_webhook() -> anyhow::Res
         )?
         .expect(200)?;
     assert_eq!(status["status"], "ACTIVE", "{status}");
-    assert_eq!(events_of(&api, &org, &app_id, &key, "ping")?.len(), 1);
+    assert_eq!(api.events(&org, &app_id, &key, "ping")?.len(), 1);
 
     // Clone credentials without an account: the anonymous URL.
     let creds = api
@@ -839,8 +636,8 @@ fn public_repository_without_credentials_needs_a_manual_webhook() -> anyhow::Res
 fn tokens_near_expiry_are_listed_and_expired_values_refused() -> anyhow::Result<()> {
     let env = start_env()?;
     let host = Host::start(config(&env))?;
-    let api = Api::new(&host);
-    let (org, key) = api.new_org()?;
+    let api = ApiClient::new(&host);
+    let (org, key) = api.new_org(BOOTSTRAP, "Acme")?;
     for (name, value) in [("live", tokens::FULL), ("soon", SOON)] {
         api.call(
             "POST",
@@ -905,8 +702,8 @@ fn tokens_near_expiry_are_listed_and_expired_values_refused() -> anyhow::Result<
 fn repositories_and_branches_are_listed_through_a_token_or_anonymously() -> anyhow::Result<()> {
     let env = start_env()?;
     let host = Host::start(config(&env))?;
-    let api = Api::new(&host);
-    let (org, key) = api.new_org()?;
+    let api = ApiClient::new(&host);
+    let (org, key) = api.new_org(BOOTSTRAP, "Acme")?;
     let token = api
         .call(
             "POST",

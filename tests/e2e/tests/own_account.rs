@@ -62,11 +62,11 @@ fn call(
     body: Option<&Value>,
 ) -> anyhow::Result<Reply> {
     let bytes = body.map(|b| b.to_string().into_bytes());
-    let mut headers = vec![("authorization", authorization)];
+    let mut headers = vec![("authorization".to_owned(), authorization.to_owned())];
     if bytes.is_some() {
-        headers.push(("content-type", "application/json"));
+        headers.push(("content-type".to_owned(), "application/json".to_owned()));
     }
-    Ok(host.request_with(method, path, &headers, bytes.as_deref())?)
+    Ok(host.send(method, path, &headers, bytes.as_deref())?)
 }
 
 /// A browser that does not follow redirects (the test plays it).
@@ -117,7 +117,7 @@ fn sign_in(host: &Host, provider: &str) -> anyhow::Result<Value> {
     let path = callback
         .strip_prefix(host.base_url())
         .with_context(|| format!("callback {callback} is not ours"))?;
-    let finished = host.request_with("GET", path, &[("cookie", &cookie)], None)?;
+    let finished = host.send("GET", path, &[("cookie".to_owned(), cookie)], None)?;
     json_of(&finished, 200)
 }
 
@@ -174,11 +174,7 @@ fn resend(host: &Host, delivery: &Delivery, forge: bool) -> anyhow::Result<Reply
         };
         headers.push((lower, value));
     }
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    Ok(host.request_with("POST", &path, &headers, Some(&delivery.body))?)
+    Ok(host.send("POST", &path, &headers, Some(&delivery.body))?)
 }
 
 /// The own-account journey for one provider.
@@ -466,14 +462,11 @@ fn github_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow
 
 #[test]
 fn gitlab_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow::Result<()> {
-    let env = TestEnv::start(github_seed())?;
-    let gitlab = env.start_gitlab(gl::seed())?;
-    let api_url = gitlab.base_url().to_owned();
-    let web = api_url.trim_end_matches("/api/v4").to_owned();
+    let env = TestEnv::start(github_seed())?.with_gitlab(gl::seed())?;
+    let gitlab = env.gitlab().context("mock GitLab")?;
+    let web = gitlab.base_url().trim_end_matches("/api/v4").to_owned();
     let host = Host::start(
         base_config(&env)
-            .variable("gitlab_api_url", &api_url)
-            .variable("gitlab_allowed_host", &e2e_tests::origin_of(&api_url))
             .variable("gitlab_oauth_client_id", CLIENT_ID)
             .variable("gitlab_oauth_client_secret", CLIENT_SECRET)
             .variable("gitlab_oauth_web_url", &web),
@@ -520,13 +513,11 @@ fn bitbucket_user_signs_in_and_runs_an_application_on_their_own_account() -> any
             .map(String::from)
             .to_vec(),
     });
-    let bitbucket = env.start_bitbucket(seed)?;
-    let api_url = bitbucket.base_url().to_owned();
-    let origin = e2e_tests::origin_of(&api_url);
+    let env = env.with_bitbucket(seed)?;
+    let bitbucket = env.bitbucket().context("mock Bitbucket")?;
+    let origin = e2e_tests::origin_of(bitbucket.base_url());
     let host = Host::start(
         base_config(&env)
-            .variable("bitbucket_api_url", &api_url)
-            .variable("bitbucket_allowed_host", &origin)
             .variable("bitbucket_oauth_client_id", CLIENT_ID)
             .variable("bitbucket_oauth_client_secret", CLIENT_SECRET)
             .variable("bitbucket_oauth_web_url", &origin),
