@@ -35,7 +35,8 @@ fn unknown_application(id: &str) -> Problem {
 
 /// Verifies a delivery with the provider and records its event once: 202
 /// `{status: "accepted", event_id}`, or 200 `{status: "duplicate", event_id}` for a
-/// delivery id seen before. Bad signature 401, unknown application 404.
+/// delivery id seen before. Bad signature 401, unknown application 404, a signed delivery
+/// about another repository 422.
 pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let provider = params.get("provider").unwrap_or_default();
     let raw_id = params.get("applicationId").unwrap_or_default();
@@ -83,6 +84,19 @@ pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
             return Err(error.to_problem(&app.provider).redact(&secret));
         }
     };
+    if let Some(other) = other_repository(&app, &event) {
+        return Err(Problem::new(
+            422,
+            "webhook-repository-mismatch",
+            "Delivery for another repository",
+            format!(
+                "The delivery is about repository '{other}', but application '{}' deploys \
+                 '{}'; nothing was recorded. Check where this webhook is installed.",
+                app.id,
+                app.full_name()
+            ),
+        ));
+    }
     let delivery_id = event["delivery_id"].as_str().unwrap_or_default().to_owned();
     if delivery_id.is_empty() {
         return Err(Problem::bad_request(
@@ -118,6 +132,23 @@ pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
         )),
         feed::Recorded::Gone => Err(unknown_application(&app.id)),
     }
+}
+
+/// The repository a verified event names when it is not the application's (a hook, or a
+/// pasted secret, on another repository): `None` when it is the same by provider id or by
+/// `owner/name` (ignoring case, so a rename keeps working through the id), or when the
+/// event names none.
+fn other_repository(app: &Application, event: &Value) -> Option<String> {
+    let named = event["repository"].as_str().unwrap_or_default().trim();
+    if named.is_empty() {
+        return None;
+    }
+    let same_id = matches!(
+        (event["repository_id"].as_str(), app.repository_id.as_str()),
+        (Some(id), ours) if !ours.is_empty() && id == ours
+    );
+    let same_name = named.eq_ignore_ascii_case(&app.full_name());
+    (!same_id && !same_name).then(|| named.chars().take(200).collect())
 }
 
 /// 200 `{status, missing_events, detail, payload_url, hook_id, last_delivery_at}`.
@@ -328,4 +359,31 @@ fn service_access(
     caller.role.allow(action)?;
     let app = store::get(&kv, &org, &id)?.ok_or_else(missing)?;
     Ok((kv, caller, app))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::applications::record::tests::sample;
+
+    #[test]
+    fn deliveries_about_other_repositories_are_told_apart() {
+        let app = sample("a", "web", Some("t"));
+        let event = |name: &str, id: Option<&str>| json!({"repository": name, "repository_id": id});
+        assert_eq!(other_repository(&app, &event("octocat/hello", None)), None);
+        assert_eq!(
+            other_repository(&app, &event("OctoCat/Hello", Some("9"))),
+            None
+        );
+        // Renamed: the id still matches.
+        assert_eq!(
+            other_repository(&app, &event("octocat/renamed", Some("1"))),
+            None
+        );
+        assert_eq!(
+            other_repository(&app, &event("mallory/other", Some("2"))).as_deref(),
+            Some("mallory/other")
+        );
+        assert_eq!(other_repository(&app, &json!({"repository": ""})), None);
+    }
 }

@@ -260,46 +260,62 @@ impl<'e> Provider<'e> {
     }
 
     /// The published deliveries of [`GITLAB_FIXTURES`] or [`BITBUCKET_FIXTURES`] in
-    /// `dir`, signed with `secret` the way the provider signs: headers and the file's
-    /// exact bytes.
+    /// `dir`, pointed at the application's repository and signed with `secret` the way the
+    /// provider signs (headers, and an HMAC of the exact bytes sent); each also as
+    /// published, about its own repository, signed the same way.
     fn fixture_deliveries(&self, dir: &Path, secret: &str) -> anyhow::Result<Vec<FixtureDelivery>> {
         let rows = match self.mock {
             Mock::GitLab(_) => GITLAB_FIXTURES,
             Mock::Bitbucket(_) => BITBUCKET_FIXTURES,
         };
+        let signed = |row: &FixtureRow, json: &Value, body: &[u8]| match self.mock {
+            // GitLab sends the secret token back as is: it does not cover the body.
+            Mock::GitLab(_) => {
+                gitlab::delivery_request(
+                    row.event,
+                    row.delivery_id,
+                    FIXTURE_HOOK_UUID,
+                    &self.web_url,
+                    Some(secret),
+                    json,
+                )
+                .0
+            }
+            Mock::Bitbucket(_) => {
+                let (mut headers, _) = bitbucket::delivery_request(
+                    row.event,
+                    row.delivery_id,
+                    FIXTURE_HOOK_UUID,
+                    None,
+                    json,
+                );
+                // HMAC of the bytes sent, never of re-serialized JSON.
+                let signature = bitbucket::signature(secret, body);
+                set_header(&mut headers, "X-Hub-Signature", &signature);
+                headers
+            }
+        };
         rows.iter()
             .map(|row| {
                 let path = dir.join(row.file);
-                let body = std::fs::read(&path).with_context(|| path.display().to_string())?;
-                let json: Value =
-                    serde_json::from_slice(&body).with_context(|| path.display().to_string())?;
-                let headers = match self.mock {
-                    // GitLab sends the secret token back as is: it does not cover the body.
-                    Mock::GitLab(_) => {
-                        gitlab::delivery_request(
-                            row.event,
-                            row.delivery_id,
-                            FIXTURE_HOOK_UUID,
-                            &self.web_url,
-                            Some(secret),
-                            &json,
-                        )
-                        .0
-                    }
-                    Mock::Bitbucket(_) => {
-                        let (mut headers, _) = bitbucket::delivery_request(
-                            row.event,
-                            row.delivery_id,
-                            FIXTURE_HOOK_UUID,
-                            None,
-                            &json,
-                        );
-                        // HMAC of the file's bytes, never of re-serialized JSON.
-                        let signature = bitbucket::signature(secret, &body);
-                        set_header(&mut headers, "X-Hub-Signature", &signature);
-                        headers
-                    }
+                let published = std::fs::read(&path).with_context(|| path.display().to_string())?;
+                let mut json: Value = serde_json::from_slice(&published)
+                    .with_context(|| path.display().to_string())?;
+                let elsewhere = FixtureSend {
+                    headers: signed(row, &json, &published),
+                    body: published,
                 };
+                // The receiver records deliveries about the application's repository only.
+                let (_, pointer) = row
+                    .checks
+                    .iter()
+                    .find(|(event, _)| *event == "/repository")
+                    .with_context(|| format!("{}: no repository check", row.file))?;
+                *json
+                    .pointer_mut(pointer)
+                    .with_context(|| format!("{}: {pointer}", row.file))? =
+                    Value::String(self.repository.to_owned());
+                let body = serde_json::to_vec(&json)?;
                 let expected = row
                     .checks
                     .iter()
@@ -315,8 +331,11 @@ impl<'e> Provider<'e> {
                     file: row.file,
                     kind: row.kind,
                     expected,
-                    headers,
-                    body,
+                    ours: FixtureSend {
+                        headers: signed(row, &json, &body),
+                        body,
+                    },
+                    elsewhere,
                 })
             })
             .collect()
@@ -434,14 +453,22 @@ const BITBUCKET_FIXTURES: &[FixtureRow] = &[
 /// Hook id the published deliveries are sent as from.
 const FIXTURE_HOOK_UUID: &str = "5f1d0c9e-0000-4000-8000-0000000000ff";
 
+/// Headers and body of one signed delivery.
+struct FixtureSend {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
 /// A published delivery signed for the application.
 struct FixtureDelivery {
     file: &'static str,
     kind: &'static str,
     /// (JSON pointer into the event, the value it must have).
     expected: Vec<(&'static str, Value)>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    /// About the application's repository.
+    ours: FixtureSend,
+    /// As published, about another repository.
+    elsewhere: FixtureSend,
 }
 
 /// The web root of a mock whose API is at `base_url` under `api_path`.
@@ -692,8 +719,28 @@ fn application_flow(
     // Published deliveries, signed with the application's secret.
     if let Some(dir) = webhook_fixtures::fixtures_dir(env!("CARGO_MANIFEST_DIR")) {
         for fixture in provider.fixture_deliveries(&dir, &secret)? {
+            // Signed with the right secret, but about another repository: nothing recorded.
+            let refused = api
+                .deliver(
+                    provider.id,
+                    &app_id,
+                    &fixture.elsewhere.headers,
+                    &fixture.elsewhere.body,
+                )?
+                .expect(422)
+                .with_context(|| fixture.file)?;
+            assert_eq!(
+                refused["type"], "/problems/webhook-repository-mismatch",
+                "{}",
+                fixture.file
+            );
             let receipt = api
-                .deliver(provider.id, &app_id, &fixture.headers, &fixture.body)?
+                .deliver(
+                    provider.id,
+                    &app_id,
+                    &fixture.ours.headers,
+                    &fixture.ours.body,
+                )?
                 .expect(202)
                 .with_context(|| fixture.file)?;
             assert_eq!(receipt["status"], "accepted", "{}", fixture.file);
