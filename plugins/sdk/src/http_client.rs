@@ -305,6 +305,19 @@ mod transport {
             })?;
             builder = builder.header(name, value);
         }
+        // Without a length the body goes out chunked, even when empty; a server that
+        // answers before reading the final chunk may then reset the connection under the
+        // answer. Saying the length (0 too) sends the request whole.
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        {
+            builder = builder.header(
+                HeaderName::from_static("content-length"),
+                HeaderValue::from(request.body.len()),
+            );
+        }
         if !request.body.is_empty() {
             builder = builder.body(request.body);
         }

@@ -20,6 +20,7 @@
 
 mod api_client;
 mod artifacts;
+pub mod browser;
 pub mod conformance;
 mod host_process;
 mod http_client;

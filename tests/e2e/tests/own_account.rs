@@ -12,7 +12,7 @@
 
 use anyhow::{bail, ensure, Context};
 use e2e_tests::conformance::{bitbucket as bb, gitlab as gl};
-use e2e_tests::{github_seed, Host, HostConfig, Reply, TestEnv};
+use e2e_tests::{browser, github_seed, Host, HostConfig, Reply, TestEnv};
 use mock_providers::bitbucket::OAuthConsumerSeed;
 use mock_providers::github::{OAuthAppSeed, RepositorySeed};
 use mock_providers::gitlab::OAuthAppSeed as GitLabOAuthApp;
@@ -69,56 +69,16 @@ fn call(
     Ok(host.send(method, path, &headers, bytes.as_deref())?)
 }
 
-/// A browser that does not follow redirects (the test plays it).
-fn browser() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-fn location(response: &ureq::http::Response<ureq::Body>, step: &str) -> anyhow::Result<String> {
-    ensure!(
-        response.status() == 302,
-        "{step}: HTTP {}",
-        response.status()
-    );
-    Ok(response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .with_context(|| format!("{step}: no location"))?
-        .to_owned())
-}
-
-/// The whole browser round trip: login → provider approval → callback; the callback's
-/// answer (`session_token`, `user`).
+/// The whole browser round trip; the callback's answer, with PKCE checked on the way.
 fn sign_in(host: &Host, provider: &str) -> anyhow::Result<Value> {
-    let browser = browser();
-    let started = browser
-        .get(&host.url(&format!("/auth/{provider}/login")))
-        .call()?;
-    let authorize = location(&started, "login")?;
+    let started = browser::start_sign_in(host, provider)?;
     ensure!(
-        authorize.contains("code_challenge="),
-        "PKCE for {provider}: {authorize}"
+        started.authorize_url.contains("code_challenge="),
+        "PKCE for {provider}: {}",
+        started.authorize_url
     );
-    let cookie = started
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .context("binding cookie")?
-        .to_owned();
-    // The mock approves at once and redirects to our callback.
-    let callback = location(&browser.get(&authorize).call()?, "approval")?;
-    let path = callback
-        .strip_prefix(host.base_url())
-        .with_context(|| format!("callback {callback} is not ours"))?;
-    let finished = host.send("GET", path, &[("cookie".to_owned(), cookie)], None)?;
-    json_of(&finished, 200)
+    let callback = browser::approve(&started.authorize_url)?;
+    Ok(browser::finish_sign_in(host, &callback, Some(&started.cookie))?.expect(200)?)
 }
 
 fn payload_url_path(app: &Value) -> anyhow::Result<String> {
