@@ -105,6 +105,8 @@ fn bench(layout: &Layout, quick: bool) -> anyhow::Result<()> {
         .arg(layout.host_bin())
         .arg("--components-dir")
         .arg(layout.wasm_artifacts_dir())
+        .arg("--manifest")
+        .arg(layout.manifest())
         .arg("--out")
         .arg(layout.root.join("bench"))
         .arg("--command-line")

@@ -1,10 +1,13 @@
 //! A closed-loop HTTP/1.1 load generator: N keep-alive connections, each sending its next
 //! request when the previous answer is read, bounded in requests and time.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Method;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 
@@ -19,14 +22,54 @@ pub struct Load {
     pub duration: Duration,
     /// Request-count bound (all connections together).
     pub max_requests: u64,
+    /// What every request looks like.
+    pub request: Request,
+}
+
+impl Load {
+    /// GETs of `url`.
+    pub fn get(url: String, connections: usize, duration: Duration, max_requests: u64) -> Self {
+        Self {
+            url,
+            connections,
+            duration,
+            max_requests,
+            request: Request::default(),
+        }
+    }
+}
+
+/// The request every connection sends over and over (`GET`, no headers, no body, any
+/// 2xx answer counts by default).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Headers sent with every request (besides `Host`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Body sent with every request (shared, not copied).
+    pub body: Bytes,
+    /// A header that gets a fresh UUID v4 on every request, e.g. `X-GitHub-Delivery`.
+    pub fresh_id_header: Option<HeaderName>,
+    /// The one status that counts as success; `None`: any 2xx.
+    pub expect_status: Option<u16>,
+}
+
+impl Request {
+    fn succeeded(&self, status: hyper::StatusCode) -> bool {
+        match self.expect_status {
+            Some(expected) => status.as_u16() == expected,
+            None => status.is_success(),
+        }
+    }
 }
 
 /// What a run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
-    /// Successful (2xx) responses.
+    /// Successful responses (2xx, or the expected status).
     pub ok: u64,
-    /// Non-2xx responses and transport errors.
+    /// Other responses and transport errors.
     pub errors: u64,
     /// Successful responses per second.
     pub rps: f64,
@@ -34,6 +77,8 @@ pub struct Stats {
     pub p50_us: f64,
     /// 99th percentile latency, microseconds.
     pub p99_us: f64,
+    /// Statuses of the failed requests and how often each came (0: transport error).
+    pub error_statuses: BTreeMap<u16, u64>,
 }
 
 /// Runs the load and returns its statistics.
@@ -49,66 +94,126 @@ pub async fn run(load: &Load) -> anyhow::Result<Stats> {
     let deadline = Instant::now() + load.duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..load.connections {
-        let uri = uri.clone();
-        let host = host.clone();
+    for seed in 0..load.connections {
+        let target = Target {
+            host: host.clone(),
+            port,
+            authority: HeaderValue::try_from(format!("{host}:{port}"))?,
+            uri: uri.clone(),
+            request: load.request.clone(),
+        };
         tasks.push(tokio::spawn(async move {
-            connection_loop(&host, port, uri, per_connection, deadline).await
+            connection_loop(target, per_connection, deadline, seed as u64).await
         }));
     }
     let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut error_statuses = BTreeMap::new();
     for task in tasks {
-        let (lat, err) = task.await??;
+        let (lat, errors) = task.await??;
         latencies.extend(lat);
-        errors += err;
+        for (status, count) in errors {
+            *error_statuses.entry(status).or_insert(0) += count;
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     Ok(Stats {
         ok: latencies.len() as u64,
-        errors,
+        errors: error_statuses.values().sum(),
         rps: latencies.len() as f64 / elapsed,
         p50_us: percentile(&latencies, 0.50),
         p99_us: percentile(&latencies, 0.99),
+        error_statuses,
     })
 }
 
-async fn connection_loop(
-    host: &str,
+/// Runs `load` `runs` times after a warm-up (`warm_up` long, at most `warm_up_requests`)
+/// that does not count; the runs' statistics, slowest first.
+pub async fn repeated(
+    load: &Load,
+    runs: usize,
+    warm_up: Duration,
+    warm_up_requests: u64,
+) -> anyhow::Result<Vec<Stats>> {
+    run(&Load {
+        duration: warm_up,
+        max_requests: warm_up_requests,
+        ..load.clone()
+    })
+    .await?;
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        all.push(run(load).await?);
+    }
+    all.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    Ok(all)
+}
+
+/// The run with the median req/s.
+pub fn median(mut runs: Vec<Stats>) -> anyhow::Result<Stats> {
+    anyhow::ensure!(!runs.is_empty(), "no load runs");
+    let middle = runs.len() / 2;
+    Ok(runs.swap_remove(middle))
+}
+
+/// Where one connection sends what.
+struct Target {
+    host: String,
     port: u16,
+    /// `Host` header value.
+    authority: HeaderValue,
     uri: hyper::Uri,
+    request: Request,
+}
+
+impl Target {
+    fn next_request(&self, rng: &mut fastrand::Rng) -> anyhow::Result<hyper::Request<Full<Bytes>>> {
+        let mut builder = hyper::Request::builder()
+            .method(self.request.method.clone())
+            .uri(self.uri.clone())
+            .header(hyper::header::HOST, &self.authority);
+        for (name, value) in &self.request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(name) = &self.request.fresh_id_header {
+            builder = builder.header(name, crate::ids::uuid_v4(rng));
+        }
+        Ok(builder.body(Full::new(self.request.body.clone()))?)
+    }
+}
+
+async fn connection_loop(
+    target: Target,
     max: u64,
     deadline: Instant,
-) -> anyhow::Result<(Vec<u32>, u64)> {
-    let stream = tokio::net::TcpStream::connect((host, port)).await?;
+    seed: u64,
+) -> anyhow::Result<(Vec<u32>, BTreeMap<u16, u64>)> {
+    let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await?;
     stream.set_nodelay(true)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
-    let authority = format!("{host}:{port}");
+    let mut rng = fastrand::Rng::with_seed(fastrand::u64(..) ^ seed);
     let mut latencies = Vec::with_capacity(max.min(1 << 20) as usize);
-    let mut errors = 0;
+    let mut errors = BTreeMap::new();
     for _ in 0..max {
         if Instant::now() >= deadline {
             break;
         }
-        let request = hyper::Request::get(uri.clone())
-            .header(hyper::header::HOST, &authority)
-            .body(Empty::<Bytes>::new())?;
+        let request = target.next_request(&mut rng)?;
         let sent = Instant::now();
         sender.ready().await?;
         match sender.send_request(request).await {
             Ok(response) => {
-                let ok = response.status().is_success();
+                let status = response.status();
                 response.into_body().collect().await?;
-                if ok {
+                if target.request.succeeded(status) {
                     latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
                 } else {
-                    errors += 1;
+                    *errors.entry(status.as_u16()).or_insert(0) += 1;
                 }
             }
             Err(_) => {
-                errors += 1;
+                *errors.entry(0).or_insert(0) += 1;
                 break;
             }
         }

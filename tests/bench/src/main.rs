@@ -1,10 +1,16 @@
 //! `git-access-bench`: measures the host side by side with its baselines in one run and
 //! writes `bench/results.md` and `bench/results.json`. Run it through `cargo xtask bench`.
 
+mod api_app;
+mod api_client;
+mod api_figures;
+mod ids;
 mod instantiate;
 mod load;
 mod processes;
 mod report;
+mod token_seed;
+mod webhook_delivery;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -31,6 +37,13 @@ struct Cli {
     /// Folder with the test components (`sandbox_probe.wasm`).
     #[arg(long)]
     components_dir: Option<PathBuf>,
+    /// The project's `spin.toml`, its components built (the API figures run on it).
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Git tokens of other organizations stored for the token-list figure (seeding a
+    /// million takes seconds, so `--quick` stores as many).
+    #[arg(long, default_value_t = 1_000_000)]
+    other_org_tokens: u64,
     /// Where to write results.md and results.json.
     #[arg(long, default_value = "bench")]
     out: PathBuf,
@@ -68,12 +81,12 @@ fn main() -> anyhow::Result<()> {
             connections,
             seconds,
         }) => runtime.block_on(async {
-            let stats = load::run(&Load {
+            let stats = load::run(&Load::get(
                 url,
                 connections,
-                duration: Duration::from_secs(seconds),
-                max_requests: u64::MAX / 2,
-            })
+                Duration::from_secs(seconds),
+                u64::MAX / 2,
+            ))
             .await?;
             println!("{}", serde_json::to_string(&stats)?);
             Ok(())
@@ -108,9 +121,12 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let runs = if cli.quick { 1 } else { 3 };
     let duration = Duration::from_secs(if cli.quick { 1 } else { 3 });
     let mut report = Report::new(&cli.command_line, runs);
-    let (Some(host_bin), Some(components_dir)) = (&cli.host_bin, &cli.components_dir) else {
-        anyhow::bail!("--host-bin and --components-dir are required");
+    let (Some(host_bin), Some(components_dir), Some(app_manifest)) =
+        (&cli.host_bin, &cli.components_dir, &cli.manifest)
+    else {
+        anyhow::bail!("--host-bin, --components-dir and --manifest are required");
     };
+    let app_manifest = std::fs::canonicalize(app_manifest)?;
     let work = tempfile::tempdir()?;
     let probe = std::fs::canonicalize(components_dir.join("sandbox_probe.wasm"))?;
     let host_bin = &std::fs::canonicalize(host_bin)?;
@@ -130,12 +146,12 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
     let hello = median_load(&host.base_url, "/ok", duration, runs, CONNECTIONS).await?;
-    let set = load::run(&Load {
-        url: format!("{}/kv-set/bench?value", host.base_url),
-        connections: 1,
+    let set = load::run(&Load::get(
+        format!("{}/kv-set/bench?value", host.base_url),
+        1,
         duration,
-        max_requests: 1,
-    })
+        1,
+    ))
     .await?;
     anyhow::ensure!(set.ok == 1, "kv-set failed");
     let kv_read = median_load(&host.base_url, "/kv-get/bench", duration, runs, CONNECTIONS).await?;
@@ -158,6 +174,21 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     .await?;
     let load_rss = host.rss_mib();
     drop(host);
+
+    let other_tokens = cli.other_org_tokens;
+    eprintln!("==> API on spin.toml (mock GitHub): webhook ingestion, token list");
+    let workspace = app_manifest.parent().map(PathBuf::from).unwrap_or_default();
+    let api = api_figures::measure(&api_figures::Settings {
+        host_bin: host_bin.clone(),
+        manifest: app_manifest.clone(),
+        state_dir: work.path().join("api-state"),
+        fixtures: webhook_delivery::fixtures_dir(&workspace),
+        runs,
+        duration,
+        webhook_connections: CONNECTIONS,
+        other_tokens,
+    })
+    .await?;
 
     eprintln!("==> cold start (empty cache, then warm cache)");
     let mut cold = Vec::new();
@@ -207,26 +238,54 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     if let Some((_, peak)) = load_rss {
         report.value("host peak RSS under load (VmHWM)", peak, "MiB", Some(150.0));
     }
-    report.not_measured(
-        "webhook ingestion (signed GitHub push → verify → dedupe → store)",
-        "the driver does not drive the webhook receiver yet (it needs an app and a mock provider)",
+    let webhook_figure =
+        "webhook ingestion vs host hello (signed GitHub push → verify → dedupe → store, 32 conns)";
+    match &api.webhook {
+        Ok(webhook) => report.webhook_ingestion(webhook_figure, webhook, &hello, 0.5, 10.0),
+        Err(why) => report.not_measured(webhook_figure, why),
+    }
+    let list_figure = format!(
+        "token list p99, org of {} tokens, 0 vs {} other-org tokens (1 conn)",
+        api_figures::ORG_TOKENS,
+        thousands(other_tokens)
     );
-    report.not_measured(
-        "token list p99, org of 50 tokens, 0 vs 1,000,000 other-org tokens",
-        "the driver does not seed the Git token store yet",
-    );
+    report.p99_growth(&list_figure, &api.list_crowded, &api.list_alone, 1.2);
     report.raw("native hello", &native_hello);
     report.raw("host hello", &hello);
     report.raw("host KV read", &kv_read);
     report.raw("host KV write", &kv_write);
     report.raw("host hello, 1 conn", &direct);
     report.raw("host chained call, 1 conn", &chained);
+    if let Ok(webhook) = &api.webhook {
+        report.raw("webhook ingestion (signed push)", webhook);
+    }
+    report.raw("token list, 0 other-org tokens, 1 conn", &api.list_alone);
+    report.raw(
+        &format!(
+            "token list, {} other-org tokens, 1 conn",
+            thousands(other_tokens)
+        ),
+        &api.list_crowded,
+    );
     report.write(&cli.out)?;
     eprintln!("wrote {}/results.md and results.json", cli.out.display());
     Ok(())
 }
 
-/// Median (by req/s) of `runs` load runs against `base + path`.
+/// `1000000` as `1,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Median (by req/s) of `runs` GET load runs against `base + path`, none with errors.
 async fn median_load(
     base: &str,
     path: &str,
@@ -234,26 +293,22 @@ async fn median_load(
     runs: usize,
     connections: usize,
 ) -> anyhow::Result<Stats> {
-    let mut all = Vec::new();
+    let load = Load::get(format!("{base}{path}"), connections, duration, 5_000_000);
     // A short warm-up so first-request costs do not count.
-    load::run(&Load {
-        url: format!("{base}{path}"),
-        connections,
-        duration: Duration::from_millis(300),
-        max_requests: 2_000,
-    })
-    .await?;
-    for _ in 0..runs {
-        let stats = load::run(&Load {
-            url: format!("{base}{path}"),
-            connections,
-            duration,
-            max_requests: 5_000_000,
-        })
-        .await?;
+    let all = load::repeated(&load, runs, Duration::from_millis(300), 2_000).await?;
+    for stats in &all {
         anyhow::ensure!(stats.errors == 0, "{path}: {} errors", stats.errors);
-        all.push(stats);
     }
-    all.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    Ok(all.swap_remove(all.len() / 2))
+    load::median(all)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(100_000), "100,000");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
 }

@@ -39,6 +39,14 @@ impl Server {
         })
     }
 
+    /// Kills the process and waits until it is gone (so its files are closed).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child
+            .kill()
+            .await
+            .context("cannot stop the server process")
+    }
+
     /// Resident set size and its peak, in MiB, from /proc.
     pub fn rss_mib(&self) -> Option<(f64, f64)> {
         let pid = self.child.id()?;
@@ -69,12 +77,7 @@ pub fn host_command(host_bin: &Path, manifest: &Path, state_dir: &Path) -> Comma
 
 /// Waits until `url` answers 200 and returns how long that took from `since`.
 pub async fn first_ok(url: &str, since: Instant) -> anyhow::Result<Duration> {
-    let load = crate::load::Load {
-        url: url.to_owned(),
-        connections: 1,
-        duration: Duration::from_secs(30),
-        max_requests: 1,
-    };
+    let load = crate::load::Load::get(url.to_owned(), 1, Duration::from_secs(30), 1);
     let stats = crate::load::run(&load).await?;
     anyhow::ensure!(stats.ok == 1, "{url} did not answer 200");
     Ok(since.elapsed())

@@ -88,6 +88,65 @@ impl Report {
         });
     }
 
+    /// Webhook ingestion under load: req/s against the host's hello-world req/s, with a
+    /// minimum ratio and a p99 bound; failed deliveries are shown and fail the target.
+    pub fn webhook_ingestion(
+        &mut self,
+        name: &str,
+        webhook: &Stats,
+        hello: &Stats,
+        min_ratio: f64,
+        max_p99_ms: f64,
+    ) {
+        let ratio = webhook.rps / hello.rps;
+        let p99_ms = webhook.p99_us / 1000.0;
+        let mut value = format!(
+            "{:.0} req/s, p50 {:.1} ms, p99 {p99_ms:.1} ms",
+            webhook.rps,
+            webhook.p50_us / 1000.0
+        );
+        if webhook.errors > 0 {
+            let statuses: Vec<String> = webhook
+                .error_statuses
+                .iter()
+                .map(|(status, n)| match status {
+                    0 => format!("transport error ×{n}"),
+                    _ => format!("{status} ×{n}"),
+                })
+                .collect();
+            value.push_str(&format!(
+                "; {} failed ({})",
+                webhook.errors,
+                statuses.join(", ")
+            ));
+        }
+        self.figures.push(Row {
+            name: name.to_owned(),
+            value,
+            baseline: format!("{:.0} req/s host hello", hello.rps),
+            ratio: Some(ratio),
+            target: format!("≥ {min_ratio}×, p99 ≤ {max_p99_ms} ms"),
+            meets_target: Some(ratio >= min_ratio && p99_ms <= max_p99_ms && webhook.errors == 0),
+        });
+    }
+
+    /// A latency that should not grow with data outside the request's scope: p99 with
+    /// the extra data against p99 without it, with a maximum ratio.
+    pub fn p99_growth(&mut self, name: &str, with: &Stats, without: &Stats, max_ratio: f64) {
+        let ratio = with.p99_us / without.p99_us;
+        self.figures.push(Row {
+            name: name.to_owned(),
+            value: format!("p99 {:.0} µs (p50 {:.0} µs)", with.p99_us, with.p50_us),
+            baseline: format!(
+                "p99 {:.0} µs (p50 {:.0} µs) without",
+                without.p99_us, without.p50_us
+            ),
+            ratio: Some(ratio),
+            target: format!("≤ {max_ratio}×"),
+            meets_target: Some(ratio <= max_ratio),
+        });
+    }
+
     /// A plain value with an optional maximum.
     pub fn value(&mut self, name: &str, value: f64, unit: &str, max: Option<f64>) {
         self.figures.push(Row {

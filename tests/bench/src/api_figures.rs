@@ -1,0 +1,187 @@
+//! Figures measured on the real application (the project's `spin.toml`, mock GitHub):
+//! webhook ingestion under load, and the Git token list of one organization with and
+//! without a large number of other organizations' tokens in the store.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Method;
+use mock_providers::github::MockGitHub;
+
+use crate::api_app::{self, AppHost, Organization};
+use crate::api_client::call;
+use crate::load::{self, Load, Stats};
+use crate::token_seed::{self, Template};
+use crate::webhook_delivery;
+
+/// Git tokens of the measured organization (all created through the API).
+pub const ORG_TOKENS: usize = 50;
+/// Git tokens of each seeded organization.
+const TOKENS_PER_OTHER_ORG: u64 = 50;
+
+/// What the figures need.
+pub struct Settings {
+    /// The host binary.
+    pub host_bin: PathBuf,
+    /// The project's `spin.toml` (components built).
+    pub manifest: PathBuf,
+    /// A fresh state directory.
+    pub state_dir: PathBuf,
+    /// The webhook fixtures folder, or why it is missing.
+    pub fixtures: Result<PathBuf, String>,
+    /// Measured runs per figure (the median is kept).
+    pub runs: usize,
+    /// Length of one run.
+    pub duration: Duration,
+    /// Connections of the webhook load.
+    pub webhook_connections: usize,
+    /// Git tokens to store for other organizations before the second list measurement.
+    pub other_tokens: u64,
+}
+
+/// What was measured.
+pub struct ApiFigures {
+    /// Webhook ingestion, or why it was not measured.
+    pub webhook: Result<Stats, String>,
+    /// Token list with the organization's tokens only in the store.
+    pub list_alone: Stats,
+    /// Token list after [`Settings::other_tokens`] other-organization tokens were stored.
+    pub list_crowded: Stats,
+}
+
+/// Sets up the organization through the API, then measures.
+pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
+    let github = MockGitHub::start(api_app::github_seed(ORG_TOKENS)).await?;
+    let app = AppHost::new(
+        &settings.host_bin,
+        &settings.manifest,
+        &settings.state_dir,
+        github.base_url(),
+    );
+
+    let host = app.start().await?;
+    eprintln!("    creating an organization with {ORG_TOKENS} Git tokens and an application");
+    let org = api_app::set_up(&host.base_url, github.provider(), ORG_TOKENS).await?;
+    let webhook = match &settings.fixtures {
+        Ok(dir) => Ok(webhook_ingestion(settings, &host.base_url, dir, &org).await?),
+        Err(why) => {
+            eprintln!("    webhook ingestion not measured: {why}");
+            Err(why.clone())
+        }
+    };
+    host.stop().await?;
+
+    // Each list measurement on a freshly started host, so both start alike.
+    let host = app.start().await?;
+    let list_alone = token_list(settings, &host.base_url, &org).await?;
+    host.stop().await?;
+
+    eprintln!(
+        "    storing {} Git tokens of other organizations",
+        settings.other_tokens
+    );
+    let database = app.database();
+    let template_org = org.id.clone();
+    let template_token = org.token_ids.last().context("no Git token")?.clone();
+    let other_tokens = settings.other_tokens;
+    let seeded = tokio::task::spawn_blocking(move || {
+        token_seed::seed_other_organizations(
+            &database,
+            &Template {
+                organization: &template_org,
+                token: &template_token,
+            },
+            other_tokens,
+            TOKENS_PER_OTHER_ORG,
+        )
+    })
+    .await??;
+    eprintln!(
+        "    stored {} tokens of {} organizations ({} rows) in {:.1} s",
+        seeded.tokens,
+        seeded.organizations,
+        seeded.rows,
+        seeded.elapsed.as_secs_f64()
+    );
+
+    let host = app.start().await?;
+    let list_crowded = token_list(settings, &host.base_url, &org).await?;
+    host.stop().await?;
+    Ok(ApiFigures {
+        webhook,
+        list_alone,
+        list_crowded,
+    })
+}
+
+/// Signed push deliveries at the application's receiver; every one must be new (202).
+async fn webhook_ingestion(
+    settings: &Settings,
+    base: &str,
+    fixtures: &std::path::Path,
+    org: &Organization,
+) -> anyhow::Result<Stats> {
+    let load = Load {
+        url: format!("{base}/webhooks/github/{}", org.application_id),
+        connections: settings.webhook_connections,
+        duration: settings.duration,
+        max_requests: 5_000_000,
+        request: webhook_delivery::push_delivery(
+            fixtures,
+            &org.webhook_secret,
+            org.hook_id,
+            api_app::REPOSITORY,
+        )?,
+    };
+    // The warm-up fills the feed to its 500 retained events, so every measured delivery
+    // also drops the oldest one, as in steady operation.
+    let runs = load::repeated(&load, settings.runs, Duration::from_secs(20), 600).await?;
+    let stats = load::median(runs)?;
+    let events = call(
+        base,
+        Method::GET,
+        &format!(
+            "/organization/{}/application/{}/events?limit=100",
+            org.id, org.application_id
+        ),
+        &org.key,
+        None,
+        200,
+    )
+    .await?;
+    let pushes = events["results"].as_array().map_or(0, |events| {
+        events
+            .iter()
+            .filter(|e| e["detail"]["type"] == "push")
+            .count()
+    });
+    anyhow::ensure!(
+        pushes == 100,
+        "expected the last 100 events to be pushes, found {pushes}"
+    );
+    Ok(stats)
+}
+
+/// `GET /organization/{org}/gitToken` on one connection; the answer must list exactly
+/// the organization's own tokens.
+async fn token_list(settings: &Settings, base: &str, org: &Organization) -> anyhow::Result<Stats> {
+    let path = format!("/organization/{}/gitToken", org.id);
+    let listed = call(base, Method::GET, &path, &org.key, None, 200).await?;
+    let count = listed["results"].as_array().map_or(0, Vec::len);
+    anyhow::ensure!(
+        count == ORG_TOKENS,
+        "the list has {count} tokens, expected {ORG_TOKENS}"
+    );
+    let mut load = Load::get(format!("{base}{path}"), 1, settings.duration, 200_000);
+    load.request.headers.push((
+        HeaderName::from_static("authorization"),
+        HeaderValue::try_from(format!("Token {}", org.key))?,
+    ));
+    let runs = load::repeated(&load, settings.runs, Duration::from_millis(500), 500).await?;
+    for stats in &runs {
+        anyhow::ensure!(stats.errors == 0, "{path}: {} errors", stats.errors);
+    }
+    load::median(runs)
+}
