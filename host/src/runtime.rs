@@ -464,6 +464,11 @@ pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
         .table_keep_resident(KEEP_RESIDENT)
         .pagemap_scan(Enabled::Auto);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    // `GIT_ACCESS_PROFILE=perfmap` writes /tmp/perf-<pid>.map, so `perf report` names
+    // guest functions instead of `[JIT]` addresses.
+    if std::env::var("GIT_ACCESS_PROFILE").is_ok_and(|v| v == "perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&config).map_err(|e| anyhow!("creating the wasm engine: {e}"))?;
     spawn_epoch_ticker(engine.weak());
     Ok(engine)

@@ -1,22 +1,40 @@
-//! An application's event feed: `…:feed` holds event ids newest first with their delivery
-//! ids (the last [`RETAINED`]); each event is its own key. Recording is a swap of the
-//! feed key (created with the application), so two deliveries with one id cannot both be
-//! recorded: the second sees the first and is a duplicate.
+//! An application's event feed, in [`SHARDS`] shards (`…:feed:<n>`): a delivery goes to
+//! the shard its delivery id hashes to, which holds event ids newest first with their
+//! delivery ids (the last [`RETAINED_PER_SHARD`]); each event is its own key. Recording is
+//! a swap of one shard, so two deliveries with one id (same shard) cannot both be recorded:
+//! the second sees the first and is a duplicate, while deliveries of other ids mostly swap
+//! other shards, and each swap rewrites an eighth of the feed. Listing merges the shards
+//! by arrival time.
+//!
+//! `…:feed` itself marks that the feed exists (created and removed with the application)
+//! and holds events recorded before the feed was sharded (schema 3 moves them).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
+use crate::clock;
 use crate::problem::Problem;
 use crate::state::{cas, decode_json, encode_json, keys, KeyValue, StateError};
 
-/// Events kept per application; older ones are dropped (and their delivery ids with
-/// them, so a replay older than this many deliveries is not recognised).
-pub const RETAINED: usize = 500;
+/// Shards of a feed.
+pub const SHARDS: usize = 8;
+
+/// Events kept per shard; older ones are dropped (and their delivery ids with them, so a
+/// replay older than about `SHARDS × RETAINED_PER_SHARD` deliveries is not recognised).
+pub const RETAINED_PER_SHARD: usize = 64;
+
+/// Events kept per application.
+#[cfg(test)]
+const RETAINED: usize = SHARDS * RETAINED_PER_SHARD;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
     event: String,
     delivery: String,
+    /// Arrival, nanoseconds since the epoch (0 for entries from before sharding).
+    #[serde(default)]
+    at_ns: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,9 +43,23 @@ struct Feed {
     last_delivery_at: Option<String>,
 }
 
-/// The value a new application's feed starts with.
-pub fn initial() -> Vec<u8> {
-    encode_json(&Feed::default())
+/// The keys a new application's feed starts with, and their values.
+pub fn initial(org: &str, app: &str) -> Vec<(String, Vec<u8>)> {
+    let empty = encode_json(&Feed::default());
+    std::iter::once(keys::application_feed(org, app))
+        .chain((0..SHARDS).map(|n| keys::application_feed_shard(org, app, n)))
+        .map(|key| (key, empty.clone()))
+        .collect()
+}
+
+/// Every key of an application's feed (marker and shards).
+pub fn feed_keys(org: &str, app: &str) -> Vec<String> {
+    initial(org, app).into_iter().map(|(key, _)| key).collect()
+}
+
+/// The shard a delivery id belongs to.
+fn shard_of(delivery_id: &str) -> usize {
+    usize::from(Sha256::digest(delivery_id.as_bytes())[0]) % SHARDS
 }
 
 /// What recording a delivery did.
@@ -54,38 +86,47 @@ pub fn record(
 ) -> Result<Recorded, StateError> {
     let event_key = keys::application_event(org, app, event_id);
     kv.set(&event_key, &encode_json(event))?;
-    let key = keys::application_feed(org, app);
+    let key = keys::application_feed_shard(org, app, shard_of(delivery_id));
+    let at_ns = clock::now_nanos();
     let outcome = cas::update(kv, &key, |current| {
         let Some(bytes) = current else {
             return Ok::<_, StateError>(cas::Change::Keep((Recorded::Gone, Vec::new())));
         };
-        let mut feed: Feed = decode_json(&key, bytes)?;
-        if let Some(seen) = feed.entries.iter().find(|e| e.delivery == delivery_id) {
+        let mut shard: Feed = decode_json(&key, bytes)?;
+        if let Some(seen) = shard.entries.iter().find(|e| e.delivery == delivery_id) {
             return Ok(cas::Change::Keep((
                 Recorded::Duplicate(seen.event.clone()),
                 Vec::new(),
             )));
         }
-        feed.entries.insert(
+        shard.entries.insert(
             0,
             Entry {
                 event: event_id.to_owned(),
                 delivery: delivery_id.to_owned(),
+                at_ns,
             },
         );
-        let dropped: Vec<String> = feed
+        let dropped: Vec<String> = shard
             .entries
-            .split_off(feed.entries.len().min(RETAINED))
+            .split_off(shard.entries.len().min(RETAINED_PER_SHARD))
             .into_iter()
             .map(|e| e.event)
             .collect();
-        feed.last_delivery_at = Some(at.to_owned());
+        shard.last_delivery_at = Some(at.to_owned());
         Ok(cas::Change::Write(
-            encode_json(&feed),
+            encode_json(&shard),
             (Recorded::New(event_id.to_owned()), dropped),
         ))
-    })?;
-    let (recorded, dropped) = outcome;
+    });
+    let (recorded, dropped) = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // Not recorded: the event key must not outlive the attempt.
+            let _ = kv.delete_many(&[event_key]);
+            return Err(error);
+        }
+    };
     let mut doomed: Vec<String> = dropped
         .iter()
         .map(|id| keys::application_event(org, app, id))
@@ -99,17 +140,27 @@ pub fn record(
     Ok(recorded)
 }
 
+/// The marker and the shards, as stored.
+fn read_all(kv: &impl KeyValue, org: &str, app: &str) -> Result<Vec<Feed>, StateError> {
+    let keys = feed_keys(org, app);
+    let mut feeds = Vec::with_capacity(keys.len());
+    for (key, value) in keys.iter().zip(kv.get_many(&keys)?) {
+        if let Some(bytes) = value {
+            feeds.push(decode_json::<Feed>(key, &bytes)?);
+        }
+    }
+    Ok(feeds)
+}
+
 /// Ids of every retained event, newest first.
 pub fn event_ids(kv: &impl KeyValue, org: &str, app: &str) -> Result<Vec<String>, StateError> {
-    let key = keys::application_feed(org, app);
-    Ok(match kv.get(&key)? {
-        Some(bytes) => decode_json::<Feed>(&key, &bytes)?
-            .entries
-            .into_iter()
-            .map(|e| e.event)
-            .collect(),
-        None => Vec::new(),
-    })
+    let mut entries: Vec<Entry> = read_all(kv, org, app)?
+        .into_iter()
+        .flat_map(|feed| feed.entries)
+        .collect();
+    // Stable: entries from before sharding (all 0) keep their order, after the others.
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at_ns));
+    Ok(entries.into_iter().map(|e| e.event).collect())
 }
 
 /// When the last verified delivery arrived, if any did.
@@ -118,10 +169,50 @@ pub fn last_delivery_at(
     org: &str,
     app: &str,
 ) -> Result<Option<String>, StateError> {
-    let key = keys::application_feed(org, app);
-    Ok(match kv.get(&key)? {
-        Some(bytes) => decode_json::<Feed>(&key, &bytes)?.last_delivery_at,
-        None => None,
+    // RFC 3339 UTC with a fixed layout: the greatest string is the latest time.
+    Ok(read_all(kv, org, app)?
+        .into_iter()
+        .filter_map(|feed| feed.last_delivery_at)
+        .max())
+}
+
+/// Schema 3: gives an application of an older store its shards, moving the events its
+/// single feed key holds into them. Idempotent: shards that exist are kept, and the
+/// moved entries leave the marker only once every shard exists.
+pub fn shard_existing(kv: &impl KeyValue, org: &str, app: &str) -> Result<(), StateError> {
+    let marker = keys::application_feed(org, app);
+    let Some(bytes) = kv.get(&marker)? else {
+        return Ok(());
+    };
+    let legacy: Feed = decode_json(&marker, &bytes)?;
+    for n in 0..SHARDS {
+        let shard = Feed {
+            entries: legacy
+                .entries
+                .iter()
+                .filter(|e| shard_of(&e.delivery) == n)
+                .cloned()
+                .collect(),
+            last_delivery_at: legacy.last_delivery_at.clone(),
+        };
+        let key = keys::application_feed_shard(org, app, n);
+        cas::update(kv, &key, |current| {
+            Ok::<_, StateError>(match current {
+                Some(_) => cas::Change::Keep(()),
+                None => cas::Change::Write(encode_json(&shard), ()),
+            })
+        })?;
+    }
+    cas::update(kv, &marker, |current| {
+        let Some(bytes) = current else {
+            return Ok::<_, StateError>(cas::Change::Keep(()));
+        };
+        let mut feed: Feed = decode_json(&marker, bytes)?;
+        if feed.entries.is_empty() {
+            return Ok(cas::Change::Keep(()));
+        }
+        feed.entries.clear();
+        Ok(cas::Change::Write(encode_json(&feed), ()))
     })
 }
 
@@ -172,8 +263,7 @@ mod tests {
     use crate::state::memory::MemoryStore;
 
     fn feed(kv: &MemoryStore) {
-        kv.set(&keys::application_feed("o", "a"), &initial())
-            .unwrap();
+        kv.set_many(&initial("o", "a")).unwrap();
     }
 
     fn rec(kv: &MemoryStore, event: &str, delivery: &str) -> Recorded {
@@ -211,18 +301,26 @@ mod tests {
         let kv = MemoryStore::new();
         feed(&kv);
         // The same delivery is recorded by another request between our read and our swap.
-        let key = keys::application_feed("o", "a");
+        let key = keys::application_feed_shard("o", "a", shard_of("d1"));
         kv.interfere(move |map| {
             let other = Feed {
                 entries: vec![Entry {
                     event: "other".into(),
                     delivery: "d1".into(),
+                    at_ns: 1,
                 }],
                 last_delivery_at: None,
             };
             map.insert(key, encode_json(&other));
         });
         assert_eq!(rec(&kv, "e1", "d1"), Recorded::Duplicate("other".into()));
+    }
+
+    #[test]
+    fn deliveries_spread_over_the_shards() {
+        let used: std::collections::BTreeSet<usize> =
+            (0..64).map(|i| shard_of(&format!("d{i}"))).collect();
+        assert_eq!(used.len(), SHARDS);
     }
 
     #[test]
@@ -252,17 +350,49 @@ mod tests {
     fn old_events_are_dropped() {
         let kv = MemoryStore::new();
         feed(&kv);
-        for i in 0..RETAINED + 2 {
+        for i in 0..RETAINED * 2 {
             rec(&kv, &format!("e{i}"), &format!("d{i}"));
         }
-        assert_eq!(event_ids(&kv, "o", "a").unwrap().len(), RETAINED);
+        let ids = event_ids(&kv, "o", "a").unwrap();
+        assert_eq!(ids.len(), RETAINED);
+        assert_eq!(ids[0], format!("e{}", RETAINED * 2 - 1));
         assert_eq!(
             kv.get(&keys::application_event("o", "a", "e0")).unwrap(),
             None
         );
         assert!(kv
-            .get(&keys::application_event("o", "a", "e2"))
+            .get(&keys::application_event("o", "a", &ids[RETAINED - 1]))
             .unwrap()
             .is_some());
+    }
+
+    #[test]
+    fn an_older_single_key_feed_is_sharded_keeping_its_events() {
+        let kv = MemoryStore::new();
+        let legacy = Feed {
+            entries: (0..10)
+                .rev()
+                .map(|i| Entry {
+                    event: format!("e{i}"),
+                    delivery: format!("d{i}"),
+                    at_ns: 0,
+                })
+                .collect(),
+            last_delivery_at: Some("2026-01-01T00:00:00Z".into()),
+        };
+        kv.set(&keys::application_feed("o", "a"), &encode_json(&legacy))
+            .unwrap();
+        shard_existing(&kv, "o", "a").unwrap();
+        shard_existing(&kv, "o", "a").unwrap();
+        let ids = event_ids(&kv, "o", "a").unwrap();
+        assert_eq!(ids.len(), 10);
+        // A replay of a moved delivery is still recognised, a new one lands first.
+        assert_eq!(rec(&kv, "x", "d3"), Recorded::Duplicate("e3".into()));
+        assert_eq!(rec(&kv, "e10", "d10"), Recorded::New("e10".into()));
+        assert_eq!(event_ids(&kv, "o", "a").unwrap()[0], "e10");
+        assert_eq!(
+            last_delivery_at(&kv, "o", "a").unwrap().as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
     }
 }

@@ -100,21 +100,17 @@ pub fn get(kv: &impl KeyValue, org: &str, id: &str) -> Result<Option<Application
 /// index entry under CAS with the name check; on a clash everything is removed again.
 pub fn insert(kv: &impl KeyValue, app: &Application) -> Result<(), Problem> {
     let org = app.organization_id.as_str();
-    let written = [
-        keys::application(org, &app.id),
-        keys::application_feed(org, &app.id),
-        keys::application_audit(org, &app.id),
-        keys::application_lookup(&app.id),
-    ];
     let lookup = Lookup {
         organization_id: org.to_owned(),
     };
-    kv.set_many(&[
-        (written[0].clone(), encode_json(app)),
-        (written[1].clone(), feed::initial()),
-        (written[2].clone(), audit::initial()),
-        (written[3].clone(), encode_json(&lookup)),
-    ])?;
+    let mut records = vec![
+        (keys::application(org, &app.id), encode_json(app)),
+        (keys::application_audit(org, &app.id), audit::initial()),
+        (keys::application_lookup(&app.id), encode_json(&lookup)),
+    ];
+    records.extend(feed::initial(org, &app.id));
+    let written: Vec<String> = records.iter().map(|(key, _)| key.clone()).collect();
+    kv.set_many(&records)?;
     let key = keys::applications(org);
     let added = cas::update(kv, &key, |current| {
         let mut entries = decode_existing(&key, current)?;
@@ -197,10 +193,10 @@ pub fn remove(kv: &impl KeyValue, org: &str, id: &str) -> Result<(), Problem> {
         .collect();
     doomed.extend([
         keys::application(org, id),
-        keys::application_feed(org, id),
         keys::application_audit(org, id),
         keys::application_lookup(id),
     ]);
+    doomed.extend(feed::feed_keys(org, id));
     kv.delete_many(&doomed)?;
     Ok(())
 }

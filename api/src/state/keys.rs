@@ -16,7 +16,8 @@
 //! app:<app>                                {organization_id}: where an application lives
 //! org:<org>:applications                   index: application id → lowercase name
 //! org:<org>:application:<app>              application record, webhook secret sealed
-//! org:<org>:application:<app>:feed         newest-first event ids and delivery ids (CAS)
+//! org:<org>:application:<app>:feed         marker of the feed; events recorded before schema 3
+//! org:<org>:application:<app>:feed:<n>     feed shard n: newest-first event and delivery ids (CAS)
 //! org:<org>:application:<app>:event:<ev>   one normalized webhook event
 //! org:<org>:application:<app>:audit        clone-credential audit trail (CAS, bounded)
 //! oauth:state:<sha256 hex of state>        pending sign-in: provider, PKCE verifier, browser binding
@@ -103,6 +104,11 @@ pub fn application(org: &str, app: &str) -> String {
 /// An application's event feed (ids of its events, newest first, and delivery ids).
 pub fn application_feed(org: &str, app: &str) -> String {
     format!("org:{org}:application:{app}:feed")
+}
+
+/// Shard `n` of an application's event feed.
+pub fn application_feed_shard(org: &str, app: &str, n: usize) -> String {
+    format!("org:{org}:application:{app}:feed:{n}")
 }
 
 /// One event of an application.

@@ -13,7 +13,7 @@
 use super::{cas, keys, KeyValue, StateError, STORE};
 
 /// Schema version this build writes.
-pub const CURRENT: u32 = 2;
+pub const CURRENT: u32 = 3;
 
 /// One migration: brings the store from `to - 1` to `to`.
 pub struct Step<K> {
@@ -37,6 +37,11 @@ pub fn steps<K: KeyValue>() -> Vec<Step<K>> {
             to: 2,
             describe: "create the application index of every organization",
             run: create_application_indexes,
+        },
+        Step {
+            to: 3,
+            describe: "shard the event feed of every application",
+            run: shard_feeds,
         },
     ]
 }
@@ -115,6 +120,19 @@ fn create_application_indexes<K: KeyValue>(kv: &K) -> Result<(), StateError> {
     Ok(())
 }
 
+/// Version 3: every application's event feed is sharded (see
+/// `applications::feed::shard_existing`).
+fn shard_feeds<K: KeyValue>(kv: &K) -> Result<(), StateError> {
+    let organizations = super::index::read(kv, keys::ORGANIZATIONS)?.unwrap_or_default();
+    for org in organizations.keys() {
+        let apps = super::index::read(kv, &keys::applications(org))?.unwrap_or_default();
+        for app in apps.keys() {
+            crate::applications::feed::shard_existing(kv, org, app)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,11 +142,11 @@ mod tests {
     fn a_fresh_store_is_migrated_to_the_current_version() {
         let kv = MemoryStore::new();
         ensure(&kv, None).unwrap();
-        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"2");
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"3");
         assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap().unwrap(), b"{}");
         // Current: nothing runs, nothing is written.
         let swaps = kv.swaps();
-        ensure(&kv, Some(b"2")).unwrap();
+        ensure(&kv, Some(b"3")).unwrap();
         assert_eq!(kv.swaps(), swaps);
     }
 
@@ -171,6 +189,28 @@ mod tests {
         assert_eq!(kv.get("migrated:2").unwrap().unwrap(), b"yes");
         assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap(), None, "step 1 skipped");
         assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"2");
+    }
+
+    #[test]
+    fn version_3_shards_the_feeds_of_existing_applications() {
+        let kv = MemoryStore::new();
+        kv.set(keys::ORGANIZATIONS, br#"{"o":"Acme"}"#).unwrap();
+        kv.set(&keys::applications("o"), br#"{"a":"web"}"#).unwrap();
+        let legacy = br#"{"entries":[{"event":"e1","delivery":"d1"}],"last_delivery_at":null}"#;
+        kv.set(&keys::application_feed("o", "a"), legacy).unwrap();
+        kv.set(keys::SCHEMA_VERSION, b"2").unwrap();
+        ensure(&kv, Some(b"2")).unwrap();
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"3");
+        assert_eq!(
+            crate::applications::feed::event_ids(&kv, "o", "a").unwrap(),
+            vec!["e1"]
+        );
+        for n in 0..crate::applications::feed::SHARDS {
+            assert!(kv
+                .get(&keys::application_feed_shard("o", "a", n))
+                .unwrap()
+                .is_some());
+        }
     }
 
     #[test]

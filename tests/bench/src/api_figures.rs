@@ -135,9 +135,9 @@ async fn webhook_ingestion(
             api_app::REPOSITORY,
         )?,
     };
-    // The warm-up fills the feed to its 500 retained events, so every measured delivery
-    // also drops the oldest one, as in steady operation.
-    let runs = load::repeated(&load, settings.runs, Duration::from_secs(20), 600).await?;
+    // The warm-up fills the feed to its 512 retained events (8 shards of 64), so every
+    // measured delivery also drops the oldest one of its shard, as in steady operation.
+    let runs = load::repeated(&load, settings.runs, Duration::from_secs(20), 1000).await?;
     let stats = load::median(runs)?;
     let events = call(
         base,
