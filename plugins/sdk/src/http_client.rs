@@ -305,17 +305,21 @@ mod transport {
             })?;
             builder = builder.header(name, value);
         }
-        // Without a length the body goes out chunked, even when empty; a server that
-        // answers before reading the final chunk may then reset the connection under the
-        // answer. Saying the length (0 too) sends the request whole.
-        if !request
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        // waki streams every body, so without a length even an empty one goes out chunked,
+        // and a server that answers before reading the last chunk may reset the connection
+        // under its answer. An empty body says `content-length: 0` and sends nothing. A
+        // body with content keeps the chunked framing: with a length, the host may finish
+        // the body as soon as the last byte is written, and waki's flush after the write
+        // then finds the stream closed.
+        if request.body.is_empty()
+            && !request
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         {
             builder = builder.header(
                 HeaderName::from_static("content-length"),
-                HeaderValue::from(request.body.len()),
+                HeaderValue::from_static("0"),
             );
         }
         if !request.body.is_empty() {
