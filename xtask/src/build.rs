@@ -123,8 +123,22 @@ fn artifact_stem(package: &str) -> String {
     package.replace('-', "_")
 }
 
+/// How the host is built after the components. Cargo unifies dependency features over the
+/// packages and targets of one invocation, so the host is built together with whatever
+/// the command runs next: built alone and then again inside `cargo test`, it would be
+/// compiled (and relinked) twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostBuild {
+    /// `cargo build --release -p host` (build, up).
+    Alone,
+    /// With the benchmark driver (bench).
+    WithBench,
+    /// With every native package and test target (test): what `cargo test` then reuses.
+    WithTests,
+}
+
 /// Builds the components (all, or the `only` one), then the host unless `only` is given.
-pub fn build(layout: &Layout, only: Option<&Only>) -> anyhow::Result<()> {
+pub fn build(layout: &Layout, only: Option<&Only>, host: HostBuild) -> anyhow::Result<()> {
     let components = match only {
         None => Component::all(),
         Some(Only::Api) => vec![Component::Api],
@@ -135,7 +149,7 @@ pub fn build(layout: &Layout, only: Option<&Only>) -> anyhow::Result<()> {
     build_wasm(layout, &components)?;
     write_components(layout, &components)?;
     if only.is_none() {
-        build_host(layout)?;
+        build_host(layout, host)?;
     }
     Ok(())
 }
@@ -244,11 +258,28 @@ fn report_write(layout: &Layout, path: &Path, bytes: &[u8]) -> anyhow::Result<()
     Ok(())
 }
 
-/// `cargo build --release -p host`.
-fn build_host(layout: &Layout) -> anyhow::Result<()> {
+/// `cargo build --release -p host`, with the packages of `how`.
+fn build_host(layout: &Layout, how: HostBuild) -> anyhow::Result<()> {
     let mut cargo = process::cargo(layout);
-    cargo.args(["build", "--release", "-p", "host"]);
-    let step = Step::start("building the host (cargo build --release -p host)");
+    cargo.args(["build", "--release"]);
+    let what = match how {
+        HostBuild::Alone => {
+            cargo.args(["-p", "host"]);
+            "the host (cargo build --release -p host)"
+        }
+        HostBuild::WithBench => {
+            cargo.args(["-p", "host", "-p", "git-access-bench"]);
+            "the host and the benchmark driver (cargo build --release)"
+        }
+        HostBuild::WithTests => {
+            cargo.args(["--workspace", "--all-targets"]);
+            for package in wasm_packages() {
+                cargo.args(["--exclude", &package]);
+            }
+            "the host and every native test (cargo build --release --workspace --all-targets)"
+        }
+    };
+    let step = Step::start(&format!("building {what}"));
     process::run(cargo)?;
     step.done();
     Ok(())

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
-use crate::build::Only;
+use crate::build::{HostBuild, Only};
 use crate::layout::Layout;
 
 /// Developer tasks of git-access.
@@ -70,29 +70,24 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let layout = Layout::discover()?;
     match cli.command {
-        Command::Build { only } => build::build(&layout, only.as_ref()),
+        Command::Build { only } => build::build(&layout, only.as_ref(), HostBuild::Alone),
         Command::Up { listen } => {
-            build::build(&layout, None)?;
+            build::build(&layout, None, HostBuild::Alone)?;
             up(&layout, listen)
         }
         Command::Test { test_args } => {
-            build::build(&layout, None)?;
+            build::build(&layout, None, HostBuild::WithTests)?;
             test(&layout, &test_args)
         }
         Command::Bench { quick } => {
-            build::build(&layout, None)?;
+            build::build(&layout, None, HostBuild::WithBench)?;
             bench(&layout, quick)
         }
     }
 }
 
-/// Builds the benchmark driver in release and runs it on loopback.
+/// Runs the benchmark driver (built with the host by `build`) on loopback.
 fn bench(layout: &Layout, quick: bool) -> anyhow::Result<()> {
-    let mut cargo = process::cargo(layout);
-    cargo.args(["build", "--release", "-p", "git-access-bench"]);
-    let step = progress::Step::start("building the benchmark driver (release)");
-    process::run(cargo)?;
-    step.done();
     let mut driver = std::process::Command::new(
         layout
             .native_target_dir
