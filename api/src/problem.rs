@@ -107,7 +107,6 @@ impl Problem {
     }
 
     /// The `type` slug, without [`TYPE_PREFIX`].
-    #[cfg(test)]
     pub fn slug(&self) -> &'static str {
         self.0.slug
     }

@@ -12,3 +12,14 @@ pub mod sealed;
 
 pub use keyring::Keyring;
 pub use sealed::Sealed;
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of `text`, lowercase hex: the form under which API keys, sessions and sign-in
+/// states are looked up, so the secrets themselves are never stored.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -440,10 +440,14 @@ pub fn own_account(
              Git token.",
         ));
     };
-    if users::git_account(kv, user, provider)?.is_none() {
-        return Err(users::not_linked(provider));
-    }
-    Account::of_user(kv, user, provider, now)
+    // The caller's own account: "not linked" is about them, not about another user.
+    Account::of_user(kv, user, provider, now).map_err(|problem| {
+        if problem.slug() == "git-account-not-linked" {
+            users::not_linked(provider)
+        } else {
+            problem
+        }
+    })
 }
 
 /// The repository of an application.

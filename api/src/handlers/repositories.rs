@@ -20,7 +20,7 @@ use crate::providers;
 use crate::reply::Reply;
 use crate::router::Params;
 use crate::state::WasiStore;
-use crate::tenancy::{users, Action};
+use crate::tenancy::Action;
 
 /// 200 `{results: [repository], next_cursor}`.
 pub async fn repositories(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
@@ -59,11 +59,19 @@ pub async fn branches(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
     })?;
     let account = match query_param(&incoming.query, "gitTokenId") {
         Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
-        None => match &caller.user_id {
-            Some(user) if users::git_account(&kv, user, &provider)?.is_some() => {
-                own_account(&kv, &caller, &provider, clock::now())?
+        // A session with an account linked at this provider uses it; anyone else reads
+        // a public repository anonymously.
+        None => match own_account(&kv, &caller, &provider, clock::now()) {
+            Ok(account) => account,
+            Err(problem)
+                if matches!(
+                    problem.slug(),
+                    "git-account-not-linked" | "own-account-needs-session"
+                ) =>
+            {
+                Account::anonymous(&provider)
             }
-            _ => Account::anonymous(&provider),
+            Err(problem) => return Err(problem),
         },
     };
     let page = json!({ "page": page_request(&incoming.query)? });

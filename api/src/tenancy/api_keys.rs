@@ -6,7 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::members::decode_existing;
 use super::Role;
@@ -62,10 +61,7 @@ pub struct Lookup {
 
 /// SHA-256 of a key, hex.
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::sha256_hex(secret)
 }
 
 /// A fresh key and its record (not stored yet).

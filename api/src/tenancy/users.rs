@@ -9,7 +9,6 @@
 //! members by their user id.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::clock;
 use crate::crypto::Sealed;
@@ -75,13 +74,7 @@ pub fn unauthorized(detail: impl Into<String>) -> Problem {
         .with_header("www-authenticate", "Bearer realm=\"git-access\"")
 }
 
-/// Hex SHA-256, the form under which sessions and sign-in states are stored.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::crypto::sha256_hex;
 
 /// The user of session token `session`; 401 when it is unknown, expired or its user gone.
 pub fn session_user(kv: &impl KeyValue, session: &str) -> Result<User, Problem> {

@@ -29,7 +29,19 @@ impl<'h> ApiClient<'h> {
         key: &str,
         body: Option<&Value>,
     ) -> Result<Reply, HarnessError> {
-        let mut headers = vec![("authorization".to_owned(), format!("Token {key}"))];
+        self.call_as(method, path, &format!("Token {key}"), body)
+    }
+
+    /// `method path` with this `Authorization` header (e.g. `Bearer <session>`) and an
+    /// optional JSON body.
+    pub fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, HarnessError> {
+        let mut headers = vec![("authorization".to_owned(), authorization.to_owned())];
         if body.is_some() {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
         }

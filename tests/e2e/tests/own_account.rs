@@ -12,7 +12,7 @@
 
 use anyhow::{bail, ensure, Context};
 use e2e_tests::conformance::{bitbucket as bb, gitlab as gl};
-use e2e_tests::{browser, github_seed, Host, HostConfig, Reply, TestEnv};
+use e2e_tests::{browser, github_seed, ApiClient, Host, HostConfig, Reply, TestEnv};
 use mock_providers::bitbucket::OAuthConsumerSeed;
 use mock_providers::github::{OAuthAppSeed, RepositorySeed};
 use mock_providers::gitlab::OAuthAppSeed as GitLabOAuthApp;
@@ -61,12 +61,7 @@ fn call(
     authorization: &str,
     body: Option<&Value>,
 ) -> anyhow::Result<Reply> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    let mut headers = vec![("authorization".to_owned(), authorization.to_owned())];
-    if bytes.is_some() {
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
-    }
-    Ok(host.send(method, path, &headers, bytes.as_deref())?)
+    Ok(ApiClient::new(host).call_as(method, path, authorization, body)?)
 }
 
 /// The whole browser round trip; the callback's answer, with PKCE checked on the way.
