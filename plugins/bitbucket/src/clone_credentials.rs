@@ -4,7 +4,7 @@
 //! `x-token-auth`: `https://x-token-auth:<token>@bitbucket.org/<workspace>/<slug>.git`.
 //! Webhook payloads carry no clone URL; this is where git-access gets one.
 
-use git_access_plugin_sdk::ProviderError;
+use git_access_plugin_sdk::{api_url, ProviderError};
 
 use crate::api_client::{bases, clean_token, full_name};
 use crate::bindings::types::{CloneAccess, Connection, RepositoryRef};
@@ -30,31 +30,13 @@ pub fn clone_credentials(
         });
     }
     let token = clean_token(token)?;
-    let (scheme, rest) = web.split_once("://").unwrap_or(("https", web.as_str()));
     Ok(CloneAccess {
-        url_with_credentials: format!(
-            "{scheme}://{USERNAME}:{}@{rest}/{path}.git",
-            userinfo_encode(token)
-        ),
+        url_with_credentials: api_url::clone_url_with_credentials(&web, &path, USERNAME, token),
         url,
         username: USERNAME.to_string(),
         password: token.to_string(),
         expires_at: None,
     })
-}
-
-/// Percent-encodes a password for the user-info part of a URL.
-fn userinfo_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

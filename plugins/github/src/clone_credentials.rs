@@ -3,7 +3,7 @@
 //! GitHub accepts any user name with a token; `x-access-token` is the conventional one and
 //! also works for App installation tokens.
 
-use git_access_plugin_sdk::ProviderError;
+use git_access_plugin_sdk::{api_url, ProviderError};
 
 use crate::api_client::{self, checked_name, web_base};
 use crate::bindings::types::{CloneAccess, Connection, RepositoryRef};
@@ -33,31 +33,18 @@ pub fn clone_credentials(
         });
     }
     let token = api_client::clean_token(token)?;
-    let (scheme, rest) = web.split_once("://").unwrap_or(("https", web.as_str()));
     Ok(CloneAccess {
-        url_with_credentials: format!(
-            "{scheme}://{USERNAME}:{}@{rest}/{owner}/{name}.git",
-            userinfo_encode(token)
+        url_with_credentials: api_url::clone_url_with_credentials(
+            &web,
+            &format!("{owner}/{name}"),
+            USERNAME,
+            token,
         ),
         url,
         username: USERNAME.to_string(),
         password: token.to_string(),
         expires_at: None,
     })
-}
-
-/// Percent-encodes a password for the user-info part of a URL.
-fn userinfo_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -261,3 +261,37 @@ mod tests {
         assert_eq!(percent_decode("%zz%4", false), "%zz%4");
     }
 }
+
+/// The HTTPS clone URL `{web}/{path}.git` with `username` and `password` in its user-info
+/// part (the password percent-encoded), ready for `git clone`.
+pub fn clone_url_with_credentials(web: &str, path: &str, username: &str, password: &str) -> String {
+    let (scheme, rest) = web.split_once("://").unwrap_or(("https", web));
+    let password: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("{scheme}://{username}:{password}@{rest}/{path}.git")
+}
+
+#[cfg(test)]
+mod clone_url_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_go_in_the_user_info() {
+        assert_eq!(
+            clone_url_with_credentials("https://gitlab.com", "a/b/c", "oauth2", "t:k/1"),
+            "https://oauth2:t%3Ak%2F1@gitlab.com/a/b/c.git"
+        );
+        assert_eq!(
+            clone_url_with_credentials("http://127.0.0.1:9", "o/r", "x", "tok"),
+            "http://x:tok@127.0.0.1:9/o/r.git"
+        );
+    }
+}
