@@ -110,6 +110,10 @@ impl SqliteDatabase {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Requests never checkpoint the WAL themselves (copying pages back and syncing
+        // the file would stall every request waiting on this connection); a background
+        // thread does it instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.execute(
             "CREATE TABLE IF NOT EXISTS spin_key_value (
                 store TEXT NOT NULL,
@@ -119,9 +123,9 @@ impl SqliteDatabase {
             )",
             [],
         )?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let conn = Arc::new(Mutex::new(conn));
+        spawn_checkpointer(path, Arc::downgrade(&conn))?;
+        Ok(Self { conn })
     }
 
     /// A handle on the store named `label`.
@@ -131,6 +135,32 @@ impl SqliteDatabase {
             label: label.to_owned(),
         }
     }
+}
+
+/// How often the background thread checkpoints the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Checkpoints the WAL of `path` from its own connection until the database `alive`
+/// points at is dropped. PASSIVE: it copies what no reader still needs and never blocks
+/// readers or writers.
+fn spawn_checkpointer(
+    path: &Path,
+    alive: std::sync::Weak<Mutex<Connection>>,
+) -> Result<(), StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!("WAL checkpoint failed: {err}");
+                }
+            }
+        })
+        .map_err(|e| StoreError(format!("cannot start the WAL checkpoint thread: {e}")))?;
+    Ok(())
 }
 
 const SQL_GET: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2";
@@ -246,10 +276,15 @@ impl KeyValueBackend for SqliteStore {
 
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.with(|c| {
-            Ok(keys
+            // One read transaction: a consistent snapshot, and one lock instead of one
+            // per key.
+            let tx = c.transaction()?;
+            let values = keys
                 .iter()
-                .map(|k| self.read(c, k))
-                .collect::<rusqlite::Result<_>>()?)
+                .map(|k| self.read(&tx, k))
+                .collect::<rusqlite::Result<_>>()?;
+            tx.commit()?;
+            Ok(values)
         })
     }
 

@@ -114,10 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     max_instances: args.max_instances,
                 },
             };
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(server::up(options, args.listen))
+            server::up(options, args.listen)
         }
         Command::Plugin(PluginCommand::Compose {
             plugin,

@@ -37,8 +37,10 @@ pub const INTERNAL_SUFFIX: &str = ".spin.internal";
 /// How often the epoch advances; request deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Bytes of a pooled memory or table slot restored in place rather than unmapped.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// Bytes of a pooled memory or table slot restored in place rather than unmapped: as much
+/// as a component's initial memory (4 MiB, `.cargo/config.toml`), so the pages a request
+/// touched stay mapped for the next instance.
+const KEEP_RESIDENT: usize = 4 << 20;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone)]
