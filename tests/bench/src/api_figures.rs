@@ -116,6 +116,28 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     })
 }
 
+/// Sets up the organization, then measures webhook ingestion only (printing the host's
+/// pid first, for a profiler to attach).
+pub async fn webhook_only(settings: &Settings) -> anyhow::Result<Stats> {
+    let github = MockGitHub::start(api_app::github_seed(1)).await?;
+    let app = AppHost::new(
+        &settings.host_bin,
+        &settings.manifest,
+        &settings.state_dir,
+        github.base_url(),
+    );
+    let host = app.start().await?;
+    let org = api_app::set_up(&host.base_url, github.provider(), 1).await?;
+    let fixtures = settings
+        .fixtures
+        .as_ref()
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    eprintln!("host pid {}", host.pid().unwrap_or_default());
+    let stats = webhook_ingestion(settings, &host.base_url, fixtures, &org).await?;
+    host.stop().await?;
+    Ok(stats)
+}
+
 /// Signed push deliveries at the application's receiver; every one must be new (202).
 async fn webhook_ingestion(
     settings: &Settings,

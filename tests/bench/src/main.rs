@@ -67,6 +67,16 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Set up the API on `--manifest` against a mock GitHub, then drive signed push
+    /// deliveries only (for profiling by hand: the host's pid is printed first).
+    Webhook {
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -87,6 +97,30 @@ fn main() -> anyhow::Result<()> {
                 Duration::from_secs(seconds),
                 u64::MAX / 2,
             ))
+            .await?;
+            println!("{}", serde_json::to_string(&stats)?);
+            Ok(())
+        }),
+        Some(Cmd::Webhook {
+            connections,
+            seconds,
+        }) => runtime.block_on(async {
+            let (Some(host_bin), Some(manifest)) = (&cli.host_bin, &cli.manifest) else {
+                anyhow::bail!("--host-bin and --manifest are required");
+            };
+            let manifest = std::fs::canonicalize(manifest)?;
+            let work = tempfile::tempdir()?;
+            let workspace = manifest.parent().map(PathBuf::from).unwrap_or_default();
+            let stats = api_figures::webhook_only(&api_figures::Settings {
+                host_bin: std::fs::canonicalize(host_bin)?,
+                manifest: manifest.clone(),
+                state_dir: work.path().join("api-state"),
+                fixtures: webhook_delivery::fixtures_dir(&workspace),
+                runs: 1,
+                duration: Duration::from_secs(seconds),
+                webhook_connections: connections,
+                other_tokens: 0,
+            })
             .await?;
             println!("{}", serde_json::to_string(&stats)?);
             Ok(())

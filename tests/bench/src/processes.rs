@@ -47,6 +47,11 @@ impl Server {
             .context("cannot stop the server process")
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Resident set size and its peak, in MiB, from /proc.
     pub fn rss_mib(&self) -> Option<(f64, f64)> {
         let pid = self.child.id()?;
