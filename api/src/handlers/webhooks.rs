@@ -3,8 +3,6 @@
 //! `/service/{serviceId}/gitWebhook/sync` (org-scoped through the application's
 //! organization: the caller must be a member of it, otherwise 404 like a missing one).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::{json, Value};
 
 use super::applications::{
@@ -57,16 +55,9 @@ pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
         return Err(unknown_application(&id));
     }
     let secret = open_secret(&app)?;
-    let headers: Vec<Value> = incoming
-        .headers
-        .iter()
-        .map(|(name, value)| json!({"name": name, "value": value}))
-        .collect();
-    let args = json!({
-        "secret": secret,
-        "delivery": {"headers": headers, "body": STANDARD.encode(&incoming.body)},
-    });
-    let event = match client::call(&app.provider, "verify-webhook", Some(&args)).await {
+    let verified =
+        client::verify_webhook(&app.provider, &secret, &incoming.headers, &incoming.body).await;
+    let event = match verified {
         Ok(event) => event,
         Err(CallError::Provider(ProviderError::Unauthorized(message))) => {
             return Err(Problem::new(

@@ -1,30 +1,62 @@
 //! Calls a function of a provider component over Spin service chaining.
 
-use serde_json::Value;
-use spin_sdk::http::{send, ErrorCode, Method, Request, Response, SendError};
+use serde_json::{json, Value};
+use spin_sdk::http::{ErrorCode, Method, Request, Response, SendError};
 
 use super::{is_valid_id, protocol, CallError};
 
 /// Calls `function` on provider `id` with `args` as the JSON body (none for `/info`),
 /// returning the function's `ok` value.
 pub async fn call(id: &str, function: &str, args: Option<&Value>) -> Result<Value, CallError> {
+    send(
+        id,
+        function,
+        args.map(|args| ("application/json", args.to_string().into_bytes())),
+    )
+    .await
+}
+
+/// `verify-webhook` of provider `id` for a delivery with `headers` and `body` under
+/// `secret`, the body sent raw ([`protocol::RAW_DELIVERY`]) rather than as base64 inside
+/// JSON; returns the normalized event.
+pub async fn verify_webhook(
+    id: &str,
+    secret: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Value, CallError> {
+    let headers: Vec<Value> = headers
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    // Compact JSON has no raw line feed, so the first one ends the arguments.
+    let mut framed = json!({"secret": secret, "delivery": {"headers": headers}})
+        .to_string()
+        .into_bytes();
+    framed.reserve(body.len() + 1);
+    framed.push(b'\n');
+    framed.extend_from_slice(body);
+    send(id, "verify-webhook", Some((protocol::RAW_DELIVERY, framed))).await
+}
+
+/// Posts `body` (with its media type) to `function` of provider `id`.
+async fn send(id: &str, function: &str, body: Option<(&str, Vec<u8>)>) -> Result<Value, CallError> {
     if !is_valid_id(id) {
         return Err(CallError::InvalidId(id.to_owned()));
     }
     let url = protocol::function_url(id, function);
     let mut builder = Request::builder();
     builder.method(Method::Post).uri(url.as_str());
-    if let Some(args) = args {
-        builder
-            .header("content-type", "application/json")
-            .body(args.to_string());
+    if let Some((media_type, body)) = body {
+        builder.header("content-type", media_type).body(body);
     }
-    let response: Response = send(builder.build())
-        .await
-        .map_err(|e| CallError::Unreachable {
-            url: url.clone(),
-            reason: unreachable_reason(&e),
-        })?;
+    let response: Response =
+        spin_sdk::http::send(builder.build())
+            .await
+            .map_err(|e| CallError::Unreachable {
+                url: url.clone(),
+                reason: unreachable_reason(&e),
+            })?;
     protocol::interpret(
         &url,
         *response.status(),

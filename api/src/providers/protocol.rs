@@ -10,6 +10,11 @@ use serde_json::Value;
 
 use super::CallError;
 
+/// Media type of a `verify-webhook` call that carries the delivery body raw: the JSON
+/// arguments without `delivery.body` on the first line, then a line feed, then the body's
+/// bytes as received (no base64, no JSON escaping).
+pub const RAW_DELIVERY: &str = "application/vnd.git-access.raw-delivery";
+
 /// URL of `function` on provider `id`, reached by Spin service chaining.
 pub fn function_url(id: &str, function: &str) -> String {
     format!("http://provider-{id}.spin.internal/{function}")

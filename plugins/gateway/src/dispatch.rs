@@ -1,13 +1,18 @@
 //! Calls the imported contract function named by the request path, with arguments read
-//! from the JSON body (one member per WIT parameter, `-` written `_`).
+//! from the JSON body (one member per WIT parameter, `-` written `_`), or for
+//! `verify-webhook` optionally from a [`RAW_DELIVERY`] body.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bindings::provider;
 use crate::protocol::{CallError, Reply};
 use crate::wire::{self, Convert};
+
+/// Media type of a `verify-webhook` call whose delivery body is sent raw: the JSON
+/// arguments without `delivery.body` on the first line, a line feed, then the body's bytes.
+pub const RAW_DELIVERY: &str = "application/vnd.git-access.raw-delivery";
 
 /// Every function of the contract, by its WIT name.
 pub const FUNCTIONS: &[&str] = &[
@@ -31,9 +36,15 @@ pub const FUNCTIONS: &[&str] = &[
     "delete-installation",
 ];
 
-/// Runs `function` with the members of `body`. `api_url` is the operator's default API
-/// base, filled into empty `conn.api_url` / `app.api_url` members.
-pub fn call(function: &str, body: &[u8], api_url: Option<&str>) -> Result<Reply, CallError> {
+/// Runs `function` with the members of `body` (of media type `media_type`). `api_url` is
+/// the operator's default API base, filled into empty `conn.api_url` / `app.api_url`
+/// members.
+pub fn call(
+    function: &str,
+    body: &[u8],
+    media_type: Option<&str>,
+    api_url: Option<&str>,
+) -> Result<Reply, CallError> {
     if function == "info" {
         let mut info: wire::ProviderInfo = provider::info().convert();
         if let Some(url) = api_url {
@@ -41,7 +52,9 @@ pub fn call(function: &str, body: &[u8], api_url: Option<&str>) -> Result<Reply,
         }
         return ok(info);
     }
-    let args = Args::parse(body, api_url)?;
+    let (body, raw) = split_raw(function, body, media_type)?;
+    let mut args = Args::parse(body, api_url)?;
+    args.raw_body = raw;
     match function {
         "validate-token" => reply(provider::validate_token(&args.conn()?)),
         "list-repositories" => reply(provider::list_repositories(
@@ -74,7 +87,7 @@ pub fn call(function: &str, body: &[u8], api_url: Option<&str>) -> Result<Reply,
         )),
         "verify-webhook" => reply(provider::verify_webhook(
             &args.string("secret")?,
-            &args.get::<wire::Delivery, _>("delivery")?,
+            &args.delivery()?,
         )),
         "clone-credentials" => reply(provider::clone_credentials(
             &args.conn()?,
@@ -117,10 +130,45 @@ pub fn call(function: &str, body: &[u8], api_url: Option<&str>) -> Result<Reply,
     }
 }
 
+/// Splits a [`RAW_DELIVERY`] body into its JSON arguments and the raw delivery body;
+/// any other body is all arguments.
+fn split_raw<'b>(
+    function: &str,
+    body: &'b [u8],
+    media_type: Option<&str>,
+) -> Result<(&'b [u8], Option<&'b [u8]>), CallError> {
+    let essence = media_type
+        .and_then(|t| t.split(';').next())
+        .unwrap_or_default()
+        .trim();
+    if !essence.eq_ignore_ascii_case(RAW_DELIVERY) {
+        return Ok((body, None));
+    }
+    if function != "verify-webhook" {
+        return Err(CallError::InvalidInput(format!(
+            "only verify-webhook takes a {RAW_DELIVERY} body"
+        )));
+    }
+    let end = body.iter().position(|b| *b == b'\n').ok_or_else(|| {
+        CallError::InvalidInput(format!(
+            "a {RAW_DELIVERY} body needs a line feed after its JSON arguments"
+        ))
+    })?;
+    Ok((&body[..end], Some(&body[end + 1..])))
+}
+
+/// `delivery` of a raw call: its headers only (the body follows the arguments).
+#[derive(Deserialize)]
+struct RawDeliveryHeaders {
+    headers: Vec<wire::Header>,
+}
+
 /// The members of the request body.
 struct Args<'a> {
     members: Map<String, Value>,
     api_url: Option<&'a str>,
+    /// The delivery body of a [`RAW_DELIVERY`] call.
+    raw_body: Option<&'a [u8]>,
 }
 
 impl<'a> Args<'a> {
@@ -129,10 +177,15 @@ impl<'a> Args<'a> {
             return Ok(Self {
                 members: Map::new(),
                 api_url,
+                raw_body: None,
             });
         }
         match serde_json::from_slice(body) {
-            Ok(Value::Object(members)) => Ok(Self { members, api_url }),
+            Ok(Value::Object(members)) => Ok(Self {
+                members,
+                api_url,
+                raw_body: None,
+            }),
             Ok(_) => Err(CallError::InvalidInput(
                 "the request body must be a JSON object with one member per parameter".to_string(),
             )),
@@ -144,13 +197,28 @@ impl<'a> Args<'a> {
 
     /// Member `name`, decoded as `W` and converted to its WIT type `T`.
     fn get<W: DeserializeOwned + Convert<T>, T>(&self, name: &str) -> Result<T, CallError> {
+        self.decode::<W>(name).map(Convert::convert)
+    }
+
+    /// Member `name`, decoded as `W`.
+    fn decode<W: DeserializeOwned>(&self, name: &str) -> Result<W, CallError> {
         let value = self
             .members
             .get(name)
             .ok_or_else(|| CallError::InvalidInput(format!("missing member '{name}'")))?;
-        W::deserialize(value)
-            .map(Convert::convert)
-            .map_err(|e| CallError::InvalidInput(format!("member '{name}': {e}")))
+        W::deserialize(value).map_err(|e| CallError::InvalidInput(format!("member '{name}': {e}")))
+    }
+
+    /// `delivery`: all in JSON, or its headers in JSON and its body raw.
+    fn delivery(&self) -> Result<crate::bindings::types::Delivery, CallError> {
+        let Some(body) = self.raw_body else {
+            return self.get::<wire::Delivery, _>("delivery");
+        };
+        let RawDeliveryHeaders { headers } = self.decode("delivery")?;
+        Ok(crate::bindings::types::Delivery {
+            headers: headers.convert(),
+            body: body.to_vec(),
+        })
     }
 
     fn string(&self, name: &str) -> Result<String, CallError> {
@@ -247,15 +315,48 @@ mod tests {
         // Arguments are read before the provider is called, so an empty body stops every
         // routed function (all but `info` take parameters) at its first member.
         for function in FUNCTIONS.iter().filter(|f| **f != "info") {
-            let error = call(function, b"{}", None).err().unwrap();
+            let error = call(function, b"{}", None, None).err().unwrap();
             assert!(message(error).starts_with("missing member"), "{function}");
         }
     }
 
     #[test]
+    fn a_raw_delivery_keeps_its_body_bytes() {
+        let body = b"{\"secret\":\"s\",\"delivery\":{\"headers\":[{\"name\":\"X-A\",\"value\":\"1\"}]}}\n{\"a\":\n\"\\n\"}\xff";
+        let media_type = Some("Application/Vnd.Git-Access.Raw-Delivery; charset=binary");
+        let (json, raw) = split_raw("verify-webhook", body, media_type).ok().unwrap();
+        let mut args = Args::parse(json, None).ok().unwrap();
+        args.raw_body = raw;
+        let delivery = args.delivery().ok().unwrap();
+        assert_eq!(delivery.body, b"{\"a\":\n\"\\n\"}\xff");
+        assert_eq!(
+            (
+                delivery.headers[0].name.as_str(),
+                delivery.headers[0].value.as_str()
+            ),
+            ("X-A", "1")
+        );
+        // A JSON body is all arguments, also with a line feed inside.
+        let (json, raw) = split_raw("verify-webhook", b"{\n}", Some("application/json"))
+            .ok()
+            .unwrap();
+        assert_eq!((json, raw), (&b"{\n}"[..], None));
+        assert!(
+            message(split_raw("get-webhook", body, media_type).err().unwrap())
+                .contains("only verify-webhook")
+        );
+        assert!(message(
+            split_raw("verify-webhook", b"{}", media_type)
+                .err()
+                .unwrap()
+        )
+        .contains("line feed"));
+    }
+
+    #[test]
     fn unknown_functions_are_404() {
         assert!(matches!(
-            call("list-everything", b"{}", None),
+            call("list-everything", b"{}", None, None),
             Err(CallError::UnknownFunction(name)) if name == "list-everything"
         ));
     }

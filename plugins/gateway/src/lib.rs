@@ -27,9 +27,12 @@ fn handle(req: Request) -> Response {
         .to_string();
     let function = path.trim_matches('/');
     let reply = match (req.method(), function) {
-        (Method::Get, "info") | (Method::Post, _) => {
-            dispatch::call(function, req.body(), config::api_url().as_deref())
-        }
+        (Method::Get, "info") | (Method::Post, _) => dispatch::call(
+            function,
+            req.body(),
+            req.header("content-type").and_then(|v| v.as_str()),
+            config::api_url().as_deref(),
+        ),
         _ if dispatch::FUNCTIONS.contains(&function) => {
             Err(CallError::MethodNotAllowed(function.to_string()))
         }
