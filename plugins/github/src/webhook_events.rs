@@ -1,7 +1,8 @@
 //! Normalization of GitHub webhook payloads (`push`, `pull_request`, `ping`) into the
 //! provider-neutral `git-event`. Other events are `ignored`.
 //!
-//! The serde shapes read only what is needed and tolerate the variations seen in real
+//! The serde shapes are read straight from the payload's bytes, each event in one pass
+//! that skips what is not needed (payloads run to tens of kilobytes). They tolerate the variations seen in real
 //! deliveries (epoch or ISO dates, missing `repository` on organization pings, a deleted
 //! fork as `head.repo: null`, `head_commit: null` on deletions).
 
@@ -13,6 +14,7 @@ use crate::bindings::types::{
     Commit, EventDetail, GitEvent, PullRequestAction, PullRequestEvent, PushEvent,
 };
 
+/// What every event has: the repository (absent on organization pings) and the sender.
 #[derive(Deserialize)]
 struct Envelope {
     repository: Option<Repository>,
@@ -30,8 +32,11 @@ struct Account {
     login: String,
 }
 
+/// A `push` delivery, envelope included.
 #[derive(Deserialize)]
 struct Push {
+    repository: Option<Repository>,
+    sender: Option<Account>,
     #[serde(rename = "ref")]
     git_ref: String,
     before: String,
@@ -42,7 +47,7 @@ struct Push {
     deleted: bool,
     head_commit: Option<PushCommit>,
     #[serde(default)]
-    commits: Vec<serde_json::Value>,
+    commits: Vec<serde::de::IgnoredAny>,
     pusher: Option<Person>,
 }
 
@@ -63,8 +68,11 @@ struct Person {
     username: Option<String>,
 }
 
+/// A `pull_request` delivery, envelope included.
 #[derive(Deserialize)]
 struct PullRequestDelivery {
+    repository: Option<Repository>,
+    sender: Option<Account>,
     action: String,
     number: Option<u64>,
     pull_request: PullRequest,
@@ -90,46 +98,55 @@ struct BranchTip {
     repo: Option<Repository>,
 }
 
-/// Normalizes a verified delivery; `event` is the `X-GitHub-Event` header.
-pub fn normalize(
-    event: &str,
-    delivery_id: &str,
-    json: &serde_json::Value,
-) -> Result<GitEvent, ProviderError> {
-    let envelope: Envelope = parse(event, json)?;
-    let detail = match event {
-        "push" => EventDetail::Push(push(parse(event, json)?)),
-        "pull_request" => EventDetail::PullRequest(pull_request(parse(event, json)?)),
-        "ping" => EventDetail::Ping,
-        other => EventDetail::Ignored(other.to_string()),
+/// Normalizes a verified delivery whose JSON payload is `json`; `event` is the
+/// `X-GitHub-Event` header.
+pub fn normalize(event: &str, delivery_id: &str, json: &[u8]) -> Result<GitEvent, ProviderError> {
+    let (envelope, detail) = match event {
+        "push" => {
+            let mut delivery: Push = parse(event, json)?;
+            let envelope = Envelope {
+                repository: delivery.repository.take(),
+                // A push by a deploy key may name no sender: fall back to the pusher.
+                sender: delivery.sender.take().or_else(|| {
+                    let name = delivery.pusher.as_ref()?.name.clone()?;
+                    (!name.is_empty()).then_some(Account { login: name })
+                }),
+            };
+            (envelope, EventDetail::Push(push(delivery)))
+        }
+        "pull_request" => {
+            let mut delivery: PullRequestDelivery = parse(event, json)?;
+            let envelope = Envelope {
+                repository: delivery.repository.take(),
+                sender: delivery.sender.take(),
+            };
+            (envelope, EventDetail::PullRequest(pull_request(delivery)))
+        }
+        "ping" => (parse(event, json)?, EventDetail::Ping),
+        other => (parse(event, json)?, EventDetail::Ignored(other.to_string())),
     };
-    // Organization and app pings concern no repository.
-    let repository = envelope
-        .repository
-        .as_ref()
-        .map(|r| r.full_name.clone())
-        .unwrap_or_default();
-    let sender = envelope
-        .sender
-        .map(|s| s.login)
-        .or_else(|| match &detail {
-            EventDetail::Push(_) => pusher_name(json),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let (repository, repository_id) = match envelope.repository {
+        Some(repository) => (repository.full_name, repository.id.and_then(id_string)),
+        // Organization and app pings concern no repository.
+        None => (String::new(), None),
+    };
     Ok(GitEvent {
         delivery_id: delivery_id.to_string(),
         provider_event: event.to_string(),
         repository,
-        repository_id: envelope.repository.and_then(|r| r.id).and_then(id_string),
-        sender,
+        repository_id,
+        sender: envelope.sender.map(|s| s.login).unwrap_or_default(),
         detail,
     })
 }
 
-fn parse<T: DeserializeOwned>(event: &str, json: &serde_json::Value) -> Result<T, ProviderError> {
-    T::deserialize(json).map_err(|e| {
-        ProviderError::InvalidInput(format!("malformed GitHub `{event}` payload: {e}"))
+fn parse<T: DeserializeOwned>(event: &str, json: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(json).map_err(|e| {
+        ProviderError::InvalidInput(if e.is_data() {
+            format!("malformed GitHub `{event}` payload: {e}")
+        } else {
+            format!("malformed GitHub delivery: the body is not JSON: {e}")
+        })
     })
 }
 
@@ -196,14 +213,6 @@ fn pull_request(delivery: PullRequestDelivery) -> PullRequestEvent {
     }
 }
 
-fn pusher_name(json: &serde_json::Value) -> Option<String> {
-    Push::deserialize(json)
-        .ok()?
-        .pusher?
-        .name
-        .filter(|n| !n.is_empty())
-}
-
 fn id_string(id: serde_json::Value) -> Option<String> {
     match id {
         serde_json::Value::Number(n) => Some(n.to_string()),
@@ -236,7 +245,7 @@ mod tests {
             "repository": {"id": 42, "full_name": "o/r", "created_at": 1528917567},
             "sender": {"login": "ann"}
         });
-        let event = normalize("push", "d-1", &payload).unwrap();
+        let event = normalize("push", "d-1", payload.to_string().as_bytes()).unwrap();
         assert_eq!(event.repository, "o/r");
         assert_eq!(event.repository_id.as_deref(), Some("42"));
         assert_eq!(event.sender, "ann");
@@ -267,7 +276,14 @@ mod tests {
                 "sender": {"login": "bob"}
             })
         };
-        let action_of = |value| match normalize("pull_request", "d", &value).unwrap().detail {
+        let action_of = |value: serde_json::Value| match normalize(
+            "pull_request",
+            "d",
+            value.to_string().as_bytes(),
+        )
+        .unwrap()
+        .detail
+        {
             EventDetail::PullRequest(p) => (p.action, p.source_repository),
             _ => panic!("expected a pull request"),
         };
@@ -284,16 +300,32 @@ mod tests {
     }
 
     #[test]
+    fn a_push_without_sender_names_its_pusher() {
+        let payload = json!({
+            "ref": "refs/tags/v1", "before": "a", "after": "b",
+            "repository": {"id": "7", "full_name": "o/r"},
+            "pusher": {"name": "deploy-bot"}
+        });
+        let event = normalize("push", "d", payload.to_string().as_bytes()).unwrap();
+        assert_eq!(event.sender, "deploy-bot");
+        assert_eq!(event.repository_id.as_deref(), Some("7"));
+    }
+
+    #[test]
     fn other_events_are_ignored_and_bad_shapes_rejected() {
-        let event = normalize("issues", "d", &json!({"action": "opened"})).unwrap();
+        let event = normalize("issues", "d", br#"{"action": "opened"}"#).unwrap();
         assert!(matches!(event.detail, EventDetail::Ignored(ref name) if name == "issues"));
         assert_eq!(event.repository, "");
         assert!(matches!(
-            normalize("push", "d", &json!({"ref": 3})),
-            Err(ProviderError::InvalidInput(_))
+            normalize("push", "d", br#"{"ref": 3}"#),
+            Err(ProviderError::InvalidInput(m)) if m.contains("`push` payload")
         ));
         assert!(matches!(
-            normalize("pull_request", "d", &json!({"action": "opened"})),
+            normalize("push", "d", b"Hello"),
+            Err(ProviderError::InvalidInput(m)) if m.contains("not JSON")
+        ));
+        assert!(matches!(
+            normalize("pull_request", "d", br#"{"action": "opened"}"#),
             Err(ProviderError::InvalidInput(_))
         ));
     }

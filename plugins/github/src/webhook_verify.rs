@@ -56,22 +56,24 @@ fn required_header<'a>(headers: &'a Headers, name: &str) -> Result<&'a str, Prov
 
 /// The JSON of the delivery: the body itself, or the `payload` field of a form-encoded body
 /// (webhooks created with content type `application/x-www-form-urlencoded`).
-fn payload_json(headers: &Headers, body: &[u8]) -> Result<serde_json::Value, ProviderError> {
+fn payload_json<'b>(
+    headers: &Headers,
+    body: &'b [u8],
+) -> Result<std::borrow::Cow<'b, [u8]>, ProviderError> {
     let form = headers
         .get("content-type")
         .is_some_and(|ct| ct.trim().starts_with("application/x-www-form-urlencoded"));
-    let parsed = if form {
-        let text =
-            std::str::from_utf8(body).map_err(|_| malformed("the form body is not UTF-8"))?;
-        let payload = text
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("payload="))
-            .ok_or_else(|| malformed("the form body has no `payload` field"))?;
-        serde_json::from_str(&percent_decode(payload, true))
-    } else {
-        serde_json::from_slice(body)
-    };
-    parsed.map_err(|e| malformed(&format!("the body is not JSON: {e}")))
+    if !form {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    }
+    let text = std::str::from_utf8(body).map_err(|_| malformed("the form body is not UTF-8"))?;
+    let payload = text
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("payload="))
+        .ok_or_else(|| malformed("the form body has no `payload` field"))?;
+    Ok(std::borrow::Cow::Owned(
+        percent_decode(payload, true).into_bytes(),
+    ))
 }
 
 fn malformed(why: &str) -> ProviderError {
