@@ -1,13 +1,18 @@
 //! An application's event feed, in [`SHARDS`] shards (`…:feed:<n>`): a delivery goes to
 //! the shard its delivery id hashes to, which holds event ids newest first with their
-//! delivery ids (the last [`RETAINED_PER_SHARD`]); each event is its own key. Recording is
-//! a swap of one shard, so two deliveries with one id (same shard) cannot both be recorded:
-//! the second sees the first and is a duplicate, while deliveries of other ids mostly swap
-//! other shards, and each swap rewrites an eighth of the feed. Listing merges the shards
-//! by arrival time.
+//! delivery ids; each event is its own key. Recording is a swap of one shard, so two
+//! deliveries with one id (same shard) cannot both be recorded: the second sees the first
+//! and is a duplicate, while deliveries of other ids mostly swap other shards, and each
+//! swap rewrites a small part of the feed. Listing merges the shards by arrival time.
+//!
+//! A shard lists its newest [`RETAINED_PER_SHARD`] events. Older ones are deleted in
+//! batches of [`PRUNE_BATCH`] rather than one per delivery, which saves a write to the
+//! store on most deliveries; until then they are not listed, but a replay of one is still
+//! recognised.
 //!
 //! `…:feed` itself marks that the feed exists (created and removed with the application)
-//! and holds events recorded before the feed was sharded (schema 3 moves them).
+//! and holds events recorded before the feed was sharded (schema 3 moves them; schema 4
+//! spreads the 8 shards of schema 3 over [`SHARDS`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,11 +23,18 @@ use crate::problem::Problem;
 use crate::state::{cas, decode_json, encode_json, keys, KeyValue, StateError};
 
 /// Shards of a feed.
-pub const SHARDS: usize = 8;
+pub const SHARDS: usize = 32;
 
-/// Events kept per shard; older ones are dropped (and their delivery ids with them, so a
-/// replay older than about `SHARDS × RETAINED_PER_SHARD` deliveries is not recognised).
-pub const RETAINED_PER_SHARD: usize = 64;
+/// Shards of a feed in schema 3.
+pub const SHARDS_SCHEMA_3: usize = 8;
+
+/// Events listed per shard; older ones are dropped (and their delivery ids with them, so a
+/// replay older than about `SHARDS × (RETAINED_PER_SHARD + PRUNE_BATCH)` deliveries is
+/// not recognised).
+pub const RETAINED_PER_SHARD: usize = 16;
+
+/// Dropped events a shard collects before they are deleted together.
+pub const PRUNE_BATCH: usize = 16;
 
 /// Events kept per application.
 #[cfg(test)]
@@ -107,12 +119,16 @@ pub fn record(
                 at_ns,
             },
         );
-        let dropped: Vec<String> = shard
-            .entries
-            .split_off(shard.entries.len().min(RETAINED_PER_SHARD))
-            .into_iter()
-            .map(|e| e.event)
-            .collect();
+        let dropped: Vec<String> = if shard.entries.len() >= RETAINED_PER_SHARD + PRUNE_BATCH {
+            shard
+                .entries
+                .split_off(RETAINED_PER_SHARD)
+                .into_iter()
+                .map(|e| e.event)
+                .collect()
+        } else {
+            Vec::new()
+        };
         shard.last_delivery_at = Some(at.to_owned());
         Ok(cas::Change::Write(
             encode_json(&shard),
@@ -152,11 +168,21 @@ fn read_all(kv: &impl KeyValue, org: &str, app: &str) -> Result<Vec<Feed>, State
     Ok(feeds)
 }
 
-/// Ids of every retained event, newest first.
+/// Ids of every stored event (listed, or dropped and awaiting deletion), newest first.
 pub fn event_ids(kv: &impl KeyValue, org: &str, app: &str) -> Result<Vec<String>, StateError> {
+    ids(kv, org, app, usize::MAX)
+}
+
+/// Ids of the newest `per_shard` events of each shard, newest first.
+fn ids(
+    kv: &impl KeyValue,
+    org: &str,
+    app: &str,
+    per_shard: usize,
+) -> Result<Vec<String>, StateError> {
     let mut entries: Vec<Entry> = read_all(kv, org, app)?
         .into_iter()
-        .flat_map(|feed| feed.entries)
+        .flat_map(|feed| feed.entries.into_iter().take(per_shard))
         .collect();
     // Stable: entries from before sharding (all 0) keep their order, after the others.
     entries.sort_by_key(|e| std::cmp::Reverse(e.at_ns));
@@ -216,6 +242,53 @@ pub fn shard_existing(kv: &impl KeyValue, org: &str, app: &str) -> Result<(), St
     })
 }
 
+/// Schema 4: spreads the entries of an application's shards (8 in schema 3) over
+/// [`SHARDS`] by the same hash. Idempotent, and each shard is swapped: entries already in
+/// place (also ones recorded meanwhile) stay, moved ones are added.
+pub fn reshard(kv: &impl KeyValue, org: &str, app: &str) -> Result<(), StateError> {
+    let keys: Vec<String> = (0..SHARDS)
+        .map(|n| keys::application_feed_shard(org, app, n))
+        .collect();
+    let mut all: Vec<Entry> = Vec::new();
+    let mut last: Option<String> = None;
+    let mut found = false;
+    for (key, value) in keys.iter().zip(kv.get_many(&keys)?) {
+        if let Some(bytes) = value {
+            let feed: Feed = decode_json(key, &bytes)?;
+            found = true;
+            all.extend(feed.entries);
+            last = last.max(feed.last_delivery_at);
+        }
+    }
+    if !found {
+        return Ok(());
+    }
+    for (n, key) in keys.iter().enumerate() {
+        let moved: Vec<&Entry> = all.iter().filter(|e| shard_of(&e.delivery) == n).collect();
+        cas::update(kv, key, |current| {
+            let mut feed: Feed = match current {
+                Some(bytes) => decode_json(key, bytes)?,
+                None => Feed::default(),
+            };
+            let before = feed.clone();
+            feed.entries.retain(|e| shard_of(&e.delivery) == n);
+            for entry in &moved {
+                if !feed.entries.iter().any(|e| e.delivery == entry.delivery) {
+                    feed.entries.push((*entry).clone());
+                }
+            }
+            feed.entries.sort_by_key(|e| std::cmp::Reverse(e.at_ns));
+            feed.last_delivery_at = feed.last_delivery_at.clone().max(last.clone());
+            Ok::<_, StateError>(if current.is_some() && feed == before {
+                cas::Change::Keep(())
+            } else {
+                cas::Change::Write(encode_json(&feed), ())
+            })
+        })?;
+    }
+    Ok(())
+}
+
 /// One page of events, newest first: those after event `cursor` (from the start when
 /// `None`), at most `limit`; plus the cursor of the next page.
 pub fn page(
@@ -225,7 +298,7 @@ pub fn page(
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<Value>, Option<String>), Problem> {
-    let ids = event_ids(kv, org, app)?;
+    let ids = ids(kv, org, app, RETAINED_PER_SHARD)?;
     let start = match cursor {
         None => 0,
         Some(cursor) => ids
@@ -319,7 +392,7 @@ mod tests {
     #[test]
     fn deliveries_spread_over_the_shards() {
         let used: std::collections::BTreeSet<usize> =
-            (0..64).map(|i| shard_of(&format!("d{i}"))).collect();
+            (0..512).map(|i| shard_of(&format!("d{i}"))).collect();
         assert_eq!(used.len(), SHARDS);
     }
 
@@ -347,23 +420,95 @@ mod tests {
     }
 
     #[test]
-    fn old_events_are_dropped() {
+    fn old_events_are_dropped_in_batches() {
         let kv = MemoryStore::new();
         feed(&kv);
-        for i in 0..RETAINED * 2 {
+        let total = RETAINED * 4;
+        for i in 0..total {
             rec(&kv, &format!("e{i}"), &format!("d{i}"));
         }
-        let ids = event_ids(&kv, "o", "a").unwrap();
-        assert_eq!(ids.len(), RETAINED);
-        assert_eq!(ids[0], format!("e{}", RETAINED * 2 - 1));
+        let listed = ids(&kv, "o", "a", RETAINED_PER_SHARD).unwrap();
+        assert_eq!(listed.len(), RETAINED);
+        assert_eq!(listed[0], format!("e{}", total - 1));
+        let (page, _) = page(&kv, "o", "a", None, RETAINED + 10).unwrap();
+        assert_eq!(page.len(), RETAINED, "only retained events are listed");
+        // Dropped events wait for their batch: at most PRUNE_BATCH - 1 per shard are stored
+        // beyond the listed ones, and every stored id has its event.
+        let stored = event_ids(&kv, "o", "a").unwrap();
+        assert!(
+            stored.len() < RETAINED + SHARDS * PRUNE_BATCH,
+            "{}",
+            stored.len()
+        );
+        assert!(stored.len() > RETAINED);
+        for id in &stored {
+            assert!(kv
+                .get(&keys::application_event("o", "a", id))
+                .unwrap()
+                .is_some());
+        }
         assert_eq!(
             kv.get(&keys::application_event("o", "a", "e0")).unwrap(),
             None
         );
-        assert!(kv
-            .get(&keys::application_event("o", "a", &ids[RETAINED - 1]))
-            .unwrap()
-            .is_some());
+        // A replay of a dropped event that still awaits deletion is recognised.
+        let waiting = &stored[RETAINED..];
+        let delivery = format!("d{}", &waiting[0][1..]);
+        assert_eq!(
+            rec(&kv, "x", &delivery),
+            Recorded::Duplicate(waiting[0].clone())
+        );
+    }
+
+    #[test]
+    fn eight_shards_are_spread_over_all_keeping_their_events() {
+        let kv = MemoryStore::new();
+        feed(&kv);
+        // Schema 3: every entry in shard (hash % 8).
+        let mut old: Vec<Feed> = vec![Feed::default(); SHARDS_SCHEMA_3];
+        for i in 0..40u64 {
+            let delivery = format!("d{i}");
+            let n = usize::from(Sha256::digest(delivery.as_bytes())[0]) % SHARDS_SCHEMA_3;
+            old[n].entries.insert(
+                0,
+                Entry {
+                    event: format!("e{i}"),
+                    delivery,
+                    at_ns: i + 1,
+                },
+            );
+            old[n].last_delivery_at = Some("2026-01-01T00:00:00Z".into());
+        }
+        for (n, shard) in old.iter().enumerate() {
+            kv.set(
+                &keys::application_feed_shard("o", "a", n),
+                &encode_json(shard),
+            )
+            .unwrap();
+        }
+        reshard(&kv, "o", "a").unwrap();
+        let swaps = kv.swaps();
+        reshard(&kv, "o", "a").unwrap();
+        assert_eq!(kv.swaps(), swaps, "a second run changes nothing");
+        let expected: Vec<String> = (0..40).rev().map(|i| format!("e{i}")).collect();
+        assert_eq!(event_ids(&kv, "o", "a").unwrap(), expected);
+        for i in 0..40 {
+            assert_eq!(
+                rec(&kv, "x", &format!("d{i}")),
+                Recorded::Duplicate(format!("e{i}"))
+            );
+        }
+        assert_eq!(
+            last_delivery_at(&kv, "o", "a").unwrap().as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
+        // An application without a feed is left alone.
+        reshard(&kv, "o", "none").unwrap();
+        assert_eq!(
+            kv.get(&keys::application_feed_shard("o", "none", 0))
+                .unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use super::{cas, keys, KeyValue, StateError, STORE};
 
 /// Schema version this build writes.
-pub const CURRENT: u32 = 3;
+pub const CURRENT: u32 = 4;
 
 /// One migration: brings the store from `to - 1` to `to`.
 pub struct Step<K> {
@@ -42,6 +42,11 @@ pub fn steps<K: KeyValue>() -> Vec<Step<K>> {
             to: 3,
             describe: "shard the event feed of every application",
             run: shard_feeds,
+        },
+        Step {
+            to: 4,
+            describe: "spread the event feed of every application over 32 shards",
+            run: reshard_feeds,
         },
     ]
 }
@@ -123,11 +128,25 @@ fn create_application_indexes<K: KeyValue>(kv: &K) -> Result<(), StateError> {
 /// Version 3: every application's event feed is sharded (see
 /// `applications::feed::shard_existing`).
 fn shard_feeds<K: KeyValue>(kv: &K) -> Result<(), StateError> {
+    for_each_application(kv, crate::applications::feed::shard_existing)
+}
+
+/// Version 4: every application's feed is spread over the current number of shards (see
+/// `applications::feed::reshard`).
+fn reshard_feeds<K: KeyValue>(kv: &K) -> Result<(), StateError> {
+    for_each_application(kv, crate::applications::feed::reshard)
+}
+
+/// Runs `f(kv, org, app)` for every application of every organization.
+fn for_each_application<K: KeyValue>(
+    kv: &K,
+    f: fn(&K, &str, &str) -> Result<(), StateError>,
+) -> Result<(), StateError> {
     let organizations = super::index::read(kv, keys::ORGANIZATIONS)?.unwrap_or_default();
     for org in organizations.keys() {
         let apps = super::index::read(kv, &keys::applications(org))?.unwrap_or_default();
         for app in apps.keys() {
-            crate::applications::feed::shard_existing(kv, org, app)?;
+            f(kv, org, app)?;
         }
     }
     Ok(())
@@ -142,11 +161,11 @@ mod tests {
     fn a_fresh_store_is_migrated_to_the_current_version() {
         let kv = MemoryStore::new();
         ensure(&kv, None).unwrap();
-        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"3");
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"4");
         assert_eq!(kv.get(keys::ORGANIZATIONS).unwrap().unwrap(), b"{}");
         // Current: nothing runs, nothing is written.
         let swaps = kv.swaps();
-        ensure(&kv, Some(b"3")).unwrap();
+        ensure(&kv, Some(b"4")).unwrap();
         assert_eq!(kv.swaps(), swaps);
     }
 
@@ -200,7 +219,34 @@ mod tests {
         kv.set(&keys::application_feed("o", "a"), legacy).unwrap();
         kv.set(keys::SCHEMA_VERSION, b"2").unwrap();
         ensure(&kv, Some(b"2")).unwrap();
-        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"3");
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"4");
+        assert_eq!(
+            crate::applications::feed::event_ids(&kv, "o", "a").unwrap(),
+            vec!["e1"]
+        );
+        for n in 0..crate::applications::feed::SHARDS {
+            assert!(kv
+                .get(&keys::application_feed_shard("o", "a", n))
+                .unwrap()
+                .is_some());
+        }
+    }
+
+    #[test]
+    fn version_4_spreads_the_feeds_of_existing_applications() {
+        let kv = MemoryStore::new();
+        kv.set(keys::ORGANIZATIONS, br#"{"o":"Acme"}"#).unwrap();
+        kv.set(&keys::applications("o"), br#"{"a":"web"}"#).unwrap();
+        let old = br#"{"entries":[{"event":"e1","delivery":"d1","at_ns":5}],"last_delivery_at":"2026-01-01T00:00:00Z"}"#;
+        let empty = br#"{"entries":[],"last_delivery_at":null}"#;
+        for n in 0..crate::applications::feed::SHARDS_SCHEMA_3 {
+            let value: &[u8] = if n == 0 { old } else { empty };
+            kv.set(&keys::application_feed_shard("o", "a", n), value)
+                .unwrap();
+        }
+        kv.set(keys::SCHEMA_VERSION, b"3").unwrap();
+        ensure(&kv, Some(b"3")).unwrap();
+        assert_eq!(kv.get(keys::SCHEMA_VERSION).unwrap().unwrap(), b"4");
         assert_eq!(
             crate::applications::feed::event_ids(&kv, "o", "a").unwrap(),
             vec!["e1"]
