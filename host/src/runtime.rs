@@ -38,7 +38,7 @@ pub const INTERNAL_SUFFIX: &str = ".spin.internal";
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Bytes of a pooled memory or table slot restored in place rather than unmapped: as much
-/// as a component's initial memory (4 MiB, `.cargo/config.toml`), so the pages a request
+/// as our components' initial memory (4 MiB, `build/component_memory.rs`), so the pages a request
 /// touched stay mapped for the next instance.
 const KEEP_RESIDENT: usize = 4 << 20;
 

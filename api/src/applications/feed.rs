@@ -26,6 +26,7 @@ use crate::state::{cas, decode_json, encode_json, keys, KeyValue, StateError};
 pub const SHARDS: usize = 32;
 
 /// Shards of a feed in schema 3.
+#[cfg(test)]
 pub const SHARDS_SCHEMA_3: usize = 8;
 
 /// Events listed per shard; older ones are dropped (and their delivery ids with them, so a
