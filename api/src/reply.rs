@@ -3,7 +3,16 @@
 //! Handlers build a [`Reply`]; the entry point turns it into a Spin response. Keeping it
 //! plain lets tests look at exactly what a client would receive.
 
+use serde::Serialize;
+#[cfg(test)]
 use serde_json::Value;
+
+/// The body of every list, `{"results": [...]}`, serialized without building a JSON tree.
+#[derive(Serialize)]
+pub struct Results<T> {
+    /// The items.
+    pub results: T,
+}
 
 /// An HTTP response before it is handed to Spin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,16 +27,17 @@ pub struct Reply {
 
 impl Reply {
     /// A JSON body with content type `application/json`.
-    pub fn json(status: u16, body: &Value) -> Self {
+    pub fn json(status: u16, body: &impl Serialize) -> Self {
         Self::json_as(status, "application/json", body)
     }
 
     /// A JSON body with the given content type.
-    pub fn json_as(status: u16, content_type: &str, body: &Value) -> Self {
+    pub fn json_as(status: u16, content_type: &str, body: &impl Serialize) -> Self {
         Self {
             status,
             headers: vec![("content-type".into(), content_type.into())],
-            body: body.to_string().into_bytes(),
+            // Our bodies (JSON values and structs with string keys) always serialize.
+            body: serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec()),
         }
     }
 

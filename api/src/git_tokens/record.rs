@@ -1,7 +1,7 @@
 //! A stored Git token and its API shape (`GitTokenResponse`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::clock;
 use crate::crypto::Sealed;
@@ -101,37 +101,70 @@ impl GitToken {
     /// `GitTokenResponse`: the reference platform's members plus our extras. Never the
     /// value, never the ciphertext.
     pub fn to_json(&self, associated_services: usize, now: i64, expiry_window: i64) -> Value {
+        serde_json::to_value(self.view(associated_services, now, expiry_window)).unwrap_or_default()
+    }
+
+    /// The API shape, borrowing from the record (serialized without building a JSON tree,
+    /// which matters when listing many tokens).
+    pub fn view(&self, associated_services: usize, now: i64, expiry_window: i64) -> TokenView<'_> {
         let expired = self.expired(now);
         let expires_soon = !expired
             && self
                 .expires_at()
                 .is_some_and(|at| at <= now + expiry_window);
-        json!({
-            "id": self.id,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "name": self.name,
-            "type": providers::type_name(&self.provider),
-            "description": self.description,
-            "expired_at": self.facts.expired_at,
-            "workspace": self.workspace,
-            "git_api_url": self.git_api_url,
-            "associated_services_count": associated_services,
-            "kind": self.facts.kind,
-            "account": self.facts.account,
-            "scopes": self.facts.scopes,
-            "expired": expired,
-            "expires_soon": expires_soon,
-            "last_validated_at": self.last_validated_at,
-            "missing_permissions": self.facts.missing_permissions,
-            "warnings": self.facts.warnings,
-        })
+        TokenView {
+            id: &self.id,
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+            name: &self.name,
+            type_name: providers::type_name(&self.provider),
+            description: self.description.as_deref(),
+            expired_at: self.facts.expired_at.as_deref(),
+            workspace: self.workspace.as_deref(),
+            git_api_url: self.git_api_url.as_deref(),
+            associated_services_count: associated_services,
+            kind: &self.facts.kind,
+            account: &self.facts.account,
+            scopes: &self.facts.scopes,
+            expired,
+            expires_soon,
+            last_validated_at: &self.last_validated_at,
+            missing_permissions: &self.facts.missing_permissions,
+            warnings: &self.facts.warnings,
+        }
     }
+}
+
+/// `GitTokenResponse`: a token as the API shows it (never its value).
+#[derive(Debug, Serialize)]
+pub struct TokenView<'a> {
+    id: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    type_name: String,
+    description: Option<&'a str>,
+    expired_at: Option<&'a str>,
+    workspace: Option<&'a str>,
+    git_api_url: Option<&'a str>,
+    associated_services_count: usize,
+    kind: &'a str,
+    account: &'a str,
+    scopes: &'a [String],
+    /// Whether it has expired.
+    pub expired: bool,
+    /// Whether it expires within the warning window.
+    pub expires_soon: bool,
+    last_validated_at: &'a str,
+    missing_permissions: &'a [String],
+    warnings: &'a [String],
 }
 
 #[cfg(test)]
 pub mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A record for tests, sealed with a dummy envelope.
     pub fn sample(id: &str, name: &str, expired_at: Option<&str>) -> GitToken {

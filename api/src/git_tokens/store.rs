@@ -105,9 +105,7 @@ fn read_many(
         let count = usage::decode(usage_key, usage.as_deref())?.len();
         tokens.push((record, count));
     }
-    tokens.sort_by(|(a, _), (b, _)| {
-        (a.name.to_lowercase(), &a.created_at).cmp(&(b.name.to_lowercase(), &b.created_at))
-    });
+    tokens.sort_by_cached_key(|(token, _)| (token.name.to_lowercase(), token.created_at.clone()));
     Ok(tokens)
 }
 

@@ -21,7 +21,7 @@ use crate::problem::Problem;
 use crate::providers::token_check::{self, Connection};
 use crate::providers::{self, client};
 use crate::redact;
-use crate::reply::Reply;
+use crate::reply::{Reply, Results};
 use crate::router::Params;
 use crate::tenancy::Action;
 
@@ -39,12 +39,13 @@ pub fn list(incoming: &Incoming, params: &Params, query: &str) -> Result<Reply, 
         }
     };
     let (now, window) = (clock::now(), expiry_window_seconds());
-    let results: Vec<Value> = store::list(&kv, &caller.organization_id)?
+    let tokens = store::list(&kv, &caller.organization_id)?;
+    let results: Vec<_> = tokens
         .iter()
-        .map(|(token, services)| token.to_json(*services, now, window))
-        .filter(|token| !expiring || token["expired"] == true || token["expires_soon"] == true)
+        .map(|(token, services)| token.view(*services, now, window))
+        .filter(|token| !expiring || token.expired || token.expires_soon)
         .collect();
-    Ok(Reply::json(200, &json!({ "results": results })))
+    Ok(Reply::json(200, &Results { results }))
 }
 
 /// 200 with one token.

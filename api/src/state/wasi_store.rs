@@ -58,16 +58,13 @@ impl KeyValue for WasiStore {
             return Ok(Vec::new());
         }
         // Backends may leave absent keys out of the answer: match by key, not position.
-        let mut found = batch::get_many(&self.bucket, keys)
+        let found = batch::get_many(&self.bucket, keys)
             .map_err(|e| failed(&format!("read {} keys", keys.len()), e))?;
+        let mut by_key: std::collections::HashMap<String, Option<Vec<u8>>> =
+            found.into_iter().collect();
         Ok(keys
             .iter()
-            .map(|key| {
-                found
-                    .iter_mut()
-                    .find(|(k, _)| k == key)
-                    .and_then(|(_, value)| value.take())
-            })
+            .map(|key| by_key.remove(key).flatten())
             .collect())
     }
 

@@ -116,10 +116,19 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     })
 }
 
-/// Sets up the organization, then measures webhook ingestion only (printing the host's
-/// pid first, for a profiler to attach).
-pub async fn webhook_only(settings: &Settings) -> anyhow::Result<Stats> {
-    let github = MockGitHub::start(api_app::github_seed(1)).await?;
+/// An API figure measured on its own.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Figure {
+    /// Webhook ingestion.
+    Webhook,
+    /// The token list (without other organizations' tokens).
+    TokenList,
+}
+
+/// Sets up the organization, then measures `figure` only (printing the host's pid first,
+/// for a profiler to attach).
+pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> {
+    let github = MockGitHub::start(api_app::github_seed(ORG_TOKENS)).await?;
     let app = AppHost::new(
         &settings.host_bin,
         &settings.manifest,
@@ -127,13 +136,22 @@ pub async fn webhook_only(settings: &Settings) -> anyhow::Result<Stats> {
         github.base_url(),
     );
     let host = app.start().await?;
-    let org = api_app::set_up(&host.base_url, github.provider(), 1).await?;
-    let fixtures = settings
-        .fixtures
-        .as_ref()
-        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    let tokens = match figure {
+        Figure::Webhook => 1,
+        Figure::TokenList => ORG_TOKENS,
+    };
+    let org = api_app::set_up(&host.base_url, github.provider(), tokens).await?;
     eprintln!("host pid {}", host.pid().unwrap_or_default());
-    let stats = webhook_ingestion(settings, &host.base_url, fixtures, &org).await?;
+    let stats = match figure {
+        Figure::Webhook => {
+            let fixtures = settings
+                .fixtures
+                .as_ref()
+                .map_err(|why| anyhow::anyhow!("{why}"))?;
+            webhook_ingestion(settings, &host.base_url, fixtures, &org).await?
+        }
+        Figure::TokenList => token_list(settings, &host.base_url, &org).await?,
+    };
     host.stop().await?;
     Ok(stats)
 }

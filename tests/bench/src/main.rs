@@ -67,10 +67,13 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
-    /// Set up the API on `--manifest` against a mock GitHub, then drive signed push
-    /// deliveries only (for profiling by hand: the host's pid is printed first).
-    Webhook {
-        /// Concurrent connections.
+    /// Set up the API on `--manifest` against a mock GitHub, then measure one API figure
+    /// only (for profiling by hand: the host's pid is printed first).
+    Api {
+        /// Which figure.
+        #[arg(value_enum)]
+        figure: api_figures::Figure,
+        /// Concurrent connections (webhook ingestion; the token list uses one).
         #[arg(long, default_value_t = 32)]
         connections: usize,
         /// Seconds.
@@ -101,7 +104,8 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&stats)?);
             Ok(())
         }),
-        Some(Cmd::Webhook {
+        Some(Cmd::Api {
+            figure,
             connections,
             seconds,
         }) => runtime.block_on(async {
@@ -111,7 +115,7 @@ fn main() -> anyhow::Result<()> {
             let manifest = std::fs::canonicalize(manifest)?;
             let work = tempfile::tempdir()?;
             let workspace = manifest.parent().map(PathBuf::from).unwrap_or_default();
-            let stats = api_figures::webhook_only(&api_figures::Settings {
+            let settings = api_figures::Settings {
                 host_bin: std::fs::canonicalize(host_bin)?,
                 manifest: manifest.clone(),
                 state_dir: work.path().join("api-state"),
@@ -120,8 +124,8 @@ fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs(seconds),
                 webhook_connections: connections,
                 other_tokens: 0,
-            })
-            .await?;
+            };
+            let stats = api_figures::only(&settings, figure).await?;
             println!("{}", serde_json::to_string(&stats)?);
             Ok(())
         }),
