@@ -6,7 +6,7 @@
 //! (host/src/runtime.rs).
 
 /// Initial linear memory of the component, in bytes (a multiple of the 64 KiB wasm page).
-const INITIAL_MEMORY: usize = 4 << 20;
+const INITIAL_MEMORY: usize = 2 << 20;
 
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {

@@ -37,9 +37,9 @@ pub const INTERNAL_SUFFIX: &str = ".spin.internal";
 /// How often the epoch advances; request deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Bytes of a pooled memory or table slot restored in place rather than unmapped: as much
-/// as our components' initial memory (4 MiB, `build/component_memory.rs`), so the pages a request
-/// touched stay mapped for the next instance.
+/// Bytes of a pooled memory or table slot restored in place rather than unmapped: twice
+/// our components' initial memory (2 MiB, `build/component_memory.rs`), so the pages a
+/// request touched stay mapped for the next instance.
 const KEEP_RESIDENT: usize = 4 << 20;
 
 /// Limits applied to every request.
