@@ -1,6 +1,7 @@
 //! Calls a function of a provider component over Spin service chaining.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use spin_sdk::http::{ErrorCode, Method, Request, Response, SendError};
 
 use super::{is_valid_id, protocol, CallError};
@@ -25,14 +26,34 @@ pub async fn verify_webhook(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Result<Value, CallError> {
-    let headers: Vec<Value> = headers
-        .iter()
-        .map(|(name, value)| json!({"name": name, "value": value}))
-        .collect();
-    // Compact JSON has no raw line feed, so the first one ends the arguments.
-    let mut framed = json!({"secret": secret, "delivery": {"headers": headers}})
-        .to_string()
-        .into_bytes();
+    #[derive(Serialize)]
+    struct Header<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Delivery<'a> {
+        headers: Vec<Header<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Arguments<'a> {
+        secret: &'a str,
+        delivery: Delivery<'a>,
+    }
+    let arguments = Arguments {
+        secret,
+        delivery: Delivery {
+            // The provider's headers; not the `spin-*` ones the runtime adds.
+            headers: headers
+                .iter()
+                .filter(|(name, _)| !name.to_ascii_lowercase().starts_with("spin-"))
+                .map(|(name, value)| Header { name, value })
+                .collect(),
+        },
+    };
+    // Compact JSON has no raw line feed, so the first one ends the arguments. (Strings
+    // always serialize.)
+    let mut framed = serde_json::to_vec(&arguments).unwrap_or_default();
     framed.reserve(body.len() + 1);
     framed.push(b'\n');
     framed.extend_from_slice(body);

@@ -53,8 +53,14 @@ pub fn call(
         return ok(info);
     }
     let (body, raw) = split_raw(function, body, media_type)?;
-    let mut args = Args::parse(body, api_url)?;
-    args.raw_body = raw;
+    if let Some(raw) = raw {
+        let delivery = RawDelivery::parse(body, raw)?;
+        return reply(provider::verify_webhook(
+            &delivery.secret,
+            &delivery.delivery,
+        ));
+    }
+    let args = Args::parse(body, api_url)?;
     match function {
         "validate-token" => reply(provider::validate_token(&args.conn()?)),
         "list-repositories" => reply(provider::list_repositories(
@@ -87,7 +93,7 @@ pub fn call(
         )),
         "verify-webhook" => reply(provider::verify_webhook(
             &args.string("secret")?,
-            &args.delivery()?,
+            &args.get::<wire::Delivery, _>("delivery")?,
         )),
         "clone-credentials" => reply(provider::clone_credentials(
             &args.conn()?,
@@ -157,18 +163,45 @@ fn split_raw<'b>(
     Ok((&body[..end], Some(&body[end + 1..])))
 }
 
-/// `delivery` of a raw call: its headers only (the body follows the arguments).
-#[derive(Deserialize)]
-struct RawDeliveryHeaders {
-    headers: Vec<wire::Header>,
+/// The arguments of a raw `verify-webhook` call, read straight into their shape (a
+/// delivery carries a dozen headers or more).
+struct RawDelivery {
+    secret: String,
+    delivery: crate::bindings::types::Delivery,
+}
+
+impl RawDelivery {
+    /// `json`: `{"secret": …, "delivery": {"headers": […]}}`; `body`: the delivery body.
+    fn parse(json: &[u8], body: &[u8]) -> Result<Self, CallError> {
+        #[derive(Deserialize)]
+        struct Arguments {
+            secret: String,
+            delivery: Headers,
+        }
+        #[derive(Deserialize)]
+        struct Headers {
+            headers: Vec<wire::Header>,
+        }
+        let arguments: Arguments = serde_json::from_slice(json).map_err(|e| {
+            CallError::InvalidInput(format!(
+                "the arguments of a {RAW_DELIVERY} body are not {{\"secret\", \"delivery\": \
+                 {{\"headers\"}}}}: {e}"
+            ))
+        })?;
+        Ok(Self {
+            secret: arguments.secret,
+            delivery: crate::bindings::types::Delivery {
+                headers: arguments.delivery.headers.convert(),
+                body: body.to_vec(),
+            },
+        })
+    }
 }
 
 /// The members of the request body.
 struct Args<'a> {
     members: Map<String, Value>,
     api_url: Option<&'a str>,
-    /// The delivery body of a [`RAW_DELIVERY`] call.
-    raw_body: Option<&'a [u8]>,
 }
 
 impl<'a> Args<'a> {
@@ -177,15 +210,10 @@ impl<'a> Args<'a> {
             return Ok(Self {
                 members: Map::new(),
                 api_url,
-                raw_body: None,
             });
         }
         match serde_json::from_slice(body) {
-            Ok(Value::Object(members)) => Ok(Self {
-                members,
-                api_url,
-                raw_body: None,
-            }),
+            Ok(Value::Object(members)) => Ok(Self { members, api_url }),
             Ok(_) => Err(CallError::InvalidInput(
                 "the request body must be a JSON object with one member per parameter".to_string(),
             )),
@@ -197,28 +225,13 @@ impl<'a> Args<'a> {
 
     /// Member `name`, decoded as `W` and converted to its WIT type `T`.
     fn get<W: DeserializeOwned + Convert<T>, T>(&self, name: &str) -> Result<T, CallError> {
-        self.decode::<W>(name).map(Convert::convert)
-    }
-
-    /// Member `name`, decoded as `W`.
-    fn decode<W: DeserializeOwned>(&self, name: &str) -> Result<W, CallError> {
         let value = self
             .members
             .get(name)
             .ok_or_else(|| CallError::InvalidInput(format!("missing member '{name}'")))?;
-        W::deserialize(value).map_err(|e| CallError::InvalidInput(format!("member '{name}': {e}")))
-    }
-
-    /// `delivery`: all in JSON, or its headers in JSON and its body raw.
-    fn delivery(&self) -> Result<crate::bindings::types::Delivery, CallError> {
-        let Some(body) = self.raw_body else {
-            return self.get::<wire::Delivery, _>("delivery");
-        };
-        let RawDeliveryHeaders { headers } = self.decode("delivery")?;
-        Ok(crate::bindings::types::Delivery {
-            headers: headers.convert(),
-            body: body.to_vec(),
-        })
+        W::deserialize(value)
+            .map(Convert::convert)
+            .map_err(|e| CallError::InvalidInput(format!("member '{name}': {e}")))
     }
 
     fn string(&self, name: &str) -> Result<String, CallError> {
@@ -325,9 +338,8 @@ mod tests {
         let body = b"{\"secret\":\"s\",\"delivery\":{\"headers\":[{\"name\":\"X-A\",\"value\":\"1\"}]}}\n{\"a\":\n\"\\n\"}\xff";
         let media_type = Some("Application/Vnd.Git-Access.Raw-Delivery; charset=binary");
         let (json, raw) = split_raw("verify-webhook", body, media_type).ok().unwrap();
-        let mut args = Args::parse(json, None).ok().unwrap();
-        args.raw_body = raw;
-        let delivery = args.delivery().ok().unwrap();
+        let RawDelivery { secret, delivery } = RawDelivery::parse(json, raw.unwrap()).ok().unwrap();
+        assert_eq!(secret, "s");
         assert_eq!(delivery.body, b"{\"a\":\n\"\\n\"}\xff");
         assert_eq!(
             (
@@ -351,6 +363,7 @@ mod tests {
                 .unwrap()
         )
         .contains("line feed"));
+        assert!(message(RawDelivery::parse(b"{}", b"").err().unwrap()).contains("`secret`"));
     }
 
     #[test]
