@@ -45,6 +45,9 @@ pub struct Settings {
 pub struct ApiFigures {
     /// Webhook ingestion, or why it was not measured.
     pub webhook: Result<Stats, String>,
+    /// The host's peak RSS in MiB after webhook ingestion (the API and provider
+    /// components under load), when known.
+    pub webhook_peak_rss: Option<f64>,
     /// Token list with the organization's tokens only in the store.
     pub list_alone: Stats,
     /// Token list after [`Settings::other_tokens`] other-organization tokens were stored.
@@ -71,6 +74,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
             Err(why.clone())
         }
     };
+    let webhook_peak_rss = host.rss_mib().map(|(_, peak)| peak);
     host.stop().await?;
 
     // Each list measurement on a freshly started host, so both start alike.
@@ -111,6 +115,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     host.stop().await?;
     Ok(ApiFigures {
         webhook,
+        webhook_peak_rss,
         list_alone,
         list_crowded,
     })

@@ -276,6 +276,14 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     if let Some((_, peak)) = load_rss {
         report.value("host peak RSS under load (VmHWM)", peak, "MiB", Some(150.0));
     }
+    if let Some(peak) = api.webhook_peak_rss {
+        report.value(
+            "host peak RSS under webhook load (API and provider components, VmHWM)",
+            peak,
+            "MiB",
+            Some(150.0),
+        );
+    }
     let webhook_figure =
         "webhook ingestion vs host hello (signed GitHub push → verify → dedupe → store, 32 conns)";
     match &api.webhook {
