@@ -70,6 +70,9 @@ struct UpArgs {
     /// Component instances alive at once (concurrent requests, counting chained calls).
     #[arg(long, default_value_t = 256)]
     max_instances: u32,
+    /// Worker threads serving requests (default: one per available core).
+    #[arg(long)]
+    workers: Option<std::num::NonZeroUsize>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -114,7 +117,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     max_instances: args.max_instances,
                 },
             };
-            server::up(options, args.listen)
+            let workers = args
+                .workers
+                .or_else(|| std::thread::available_parallelism().ok())
+                .map_or(1, std::num::NonZeroUsize::get);
+            server::up(options, args.listen, workers)
         }
         Command::Plugin(PluginCommand::Compose {
             plugin,

@@ -24,11 +24,10 @@ use crate::runtime::{Options, Runtime};
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Loads the app and serves it with one worker thread per available core until a
-/// shutdown signal arrives.
-pub fn up(options: Options, listen: SocketAddr) -> anyhow::Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = (0..threads)
+/// Loads the app and serves it with `threads` worker threads until a shutdown signal
+/// arrives.
+pub fn up(options: Options, listen: SocketAddr, threads: usize) -> anyhow::Result<()> {
+    let workers = (0..threads.max(1))
         .map(Worker::start)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let acceptor = tokio::runtime::Builder::new_current_thread()

@@ -92,6 +92,31 @@ fn a_misbehaving_request_fails_alone_and_the_host_keeps_serving() {
 }
 
 #[test]
+fn a_looping_guest_does_not_hold_up_other_requests_on_its_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    // One worker thread: every connection shares it with the looping guest.
+    let host = start(
+        dir.path(),
+        &["--request-timeout-secs", "3", "--workers", "1"],
+    )
+    .unwrap();
+    std::thread::scope(|scope| {
+        let looping = scope.spawn(|| host.get("/loop").unwrap().status);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        assert_eq!(host.get("/ok").unwrap().status, 200);
+        let waited = started.elapsed();
+        assert!(
+            waited < std::time::Duration::from_millis(1500),
+            "/ok took {waited:?} while a guest looped"
+        );
+        assert!(!looping.is_finished(), "the loop ends only at its deadline");
+        assert_eq!(looping.join().unwrap(), 500);
+    });
+    assert!(log_contains(&host, "the request deadline passed"));
+}
+
+#[test]
 fn outbound_requests_follow_the_allow_list_and_chaining_reaches_private_components() {
     let dir = tempfile::tempdir().unwrap();
     let host = start(dir.path(), &[]).unwrap();
