@@ -9,6 +9,7 @@ use anyhow::Context;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Method;
 use mock_providers::github::MockGitHub;
+use mock_providers::MockServer;
 
 use crate::api_app::{self, AppHost, Organization};
 use crate::api_client::call;
@@ -56,13 +57,7 @@ pub struct ApiFigures {
 
 /// Sets up the organization through the API, then measures.
 pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
-    let github = MockGitHub::start(api_app::github_seed(ORG_TOKENS)).await?;
-    let app = AppHost::new(
-        &settings.host_bin,
-        &settings.manifest,
-        &settings.state_dir,
-        github.base_url(),
-    );
+    let (github, app) = start_mock(settings).await?;
 
     let host = app.start().await?;
     eprintln!("    creating an organization with {ORG_TOKENS} Git tokens and an application");
@@ -121,6 +116,19 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     })
 }
 
+/// A mock GitHub with the organization's tokens and repository, and how to start the
+/// host against it.
+async fn start_mock(settings: &Settings) -> anyhow::Result<(MockServer<MockGitHub>, AppHost)> {
+    let github = MockGitHub::start(api_app::github_seed(ORG_TOKENS)).await?;
+    let app = AppHost::new(
+        &settings.host_bin,
+        &settings.manifest,
+        &settings.state_dir,
+        github.base_url(),
+    );
+    Ok((github, app))
+}
+
 /// An API figure measured on its own.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Figure {
@@ -133,13 +141,7 @@ pub enum Figure {
 /// Sets up the organization, then measures `figure` only (printing the host's pid first,
 /// for a profiler to attach).
 pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> {
-    let github = MockGitHub::start(api_app::github_seed(ORG_TOKENS)).await?;
-    let app = AppHost::new(
-        &settings.host_bin,
-        &settings.manifest,
-        &settings.state_dir,
-        github.base_url(),
-    );
+    let (github, app) = start_mock(settings).await?;
     let host = app.start().await?;
     let tokens = match figure {
         Figure::Webhook => 1,
