@@ -102,6 +102,11 @@ pub struct SqliteStore {
 impl SqliteDatabase {
     /// Opens (creating if needed) the database file and Spin's table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_wal_limit(path, WAL_SIZE_LIMIT)
+    }
+
+    /// [`Self::open`], the WAL starting over past `wal_limit` bytes.
+    fn open_with_wal_limit(path: &Path, wal_limit: u64) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
@@ -114,6 +119,11 @@ impl SqliteDatabase {
         // the file would stall every request waiting on this connection); a background
         // thread does it instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(
+            None,
+            "journal_size_limit",
+            i64::try_from(wal_limit).unwrap_or(-1),
+        )?;
         conn.execute(
             "CREATE TABLE IF NOT EXISTS spin_key_value (
                 store TEXT NOT NULL,
@@ -124,7 +134,7 @@ impl SqliteDatabase {
             [],
         )?;
         let conn = Arc::new(Mutex::new(conn));
-        spawn_checkpointer(path, Arc::downgrade(&conn))?;
+        spawn_checkpointer(path, Arc::downgrade(&conn), wal_limit)?;
         Ok(Self { conn })
     }
 
@@ -138,25 +148,47 @@ impl SqliteDatabase {
 }
 
 /// How often the background thread checkpoints the WAL into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// WAL size past which the background thread makes the WAL start over (see
+/// [`spawn_checkpointer`]); the file is cut back to this size when it does.
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
 /// Checkpoints the WAL of `path` from its own connection until the database `alive`
-/// points at is dropped. PASSIVE: it copies what no reader still needs and never blocks
-/// readers or writers.
+/// points at is dropped. A PASSIVE checkpoint copies the WAL into the database without
+/// holding anyone up, so requests never checkpoint themselves. Under a steady stream of
+/// writes it never quite completes, though, and the WAL only starts over after a complete
+/// one: so once the WAL passes `wal_limit` bytes, a second pass runs while requests'
+/// writes are held (the lock on `alive`'s connection). It copies just what came since the
+/// first, completes, and the next write starts the WAL over. That short hold comes once
+/// per `wal_limit` bytes written, not on every checkpoint.
 fn spawn_checkpointer(
     path: &Path,
     alive: std::sync::Weak<Mutex<Connection>>,
+    wal_limit: u64,
 ) -> Result<(), StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let passive = move || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_size = move || std::fs::metadata(&wal).map_or(0, |m| m.len());
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
-        .spawn(move || {
-            while alive.strong_count() > 0 {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!("WAL checkpoint failed: {err}");
-                }
+        .spawn(move || loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            let outcome = passive().and_then(|()| {
+                let Some(requests) = alive.upgrade().filter(|_| wal_size() > wal_limit) else {
+                    return Ok(());
+                };
+                let _held = requests.lock();
+                passive()
+            });
+            if let Err(err) = outcome {
+                tracing::warn!("WAL checkpoint failed: {err}");
+            }
+            if alive.strong_count() == 0 {
+                break;
             }
         })
         .map_err(|e| StoreError(format!("cannot start the WAL checkpoint thread: {e}")))?;
@@ -554,6 +586,29 @@ mod tests {
         conformance(&db.store("default"));
         db.store("a").set("k", b"v").unwrap();
         assert!(!db.store("b").exists("k").unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_wal_starts_over_under_a_steady_stream_of_writes() {
+        let dir = std::env::temp_dir().join(format!("kv-wal-test-{}", std::process::id()));
+        let db =
+            SqliteDatabase::open_with_wal_limit(&dir.join("sqlite_key_value.db"), 1 << 20).unwrap();
+        let store = db.store("default");
+        // New values for a second and a half, a write every millisecond (about 50 MiB).
+        let value = |i: u32| -> Vec<u8> { i.to_le_bytes().repeat(8 << 10) };
+        let started = std::time::Instant::now();
+        let mut i = 0;
+        while started.elapsed() < std::time::Duration::from_millis(1500) {
+            i += 1;
+            store.set(&format!("k{}", i % 64), &value(i)).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let wal = std::fs::metadata(dir.join("sqlite_key_value.db-wal"))
+            .unwrap()
+            .len();
+        assert!(wal < 16 << 20, "the WAL grew to {wal} bytes");
+        assert_eq!(store.get(&format!("k{}", i % 64)).unwrap(), Some(value(i)));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
