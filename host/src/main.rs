@@ -120,7 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let workers = args
                 .workers
                 .or_else(|| std::thread::available_parallelism().ok())
-                .map_or(1, std::num::NonZeroUsize::get);
+                .unwrap_or(std::num::NonZeroUsize::MIN);
             server::up(options, args.listen, workers)
         }
         Command::Plugin(PluginCommand::Compose {

@@ -34,7 +34,8 @@ use crate::variables::{component_variables, AppVariables};
 /// Host suffix of service-chaining requests.
 pub const INTERNAL_SUFFIX: &str = ".spin.internal";
 
-/// How often the epoch advances; request deadlines are counted in these ticks.
+/// How often the epoch advances: a running guest yields to its worker's other requests this
+/// often, and its deadline is checked then.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Bytes of a pooled memory or table slot restored in place rather than unmapped: twice

@@ -9,6 +9,7 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,8 +27,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Loads the app and serves it with `threads` worker threads until a shutdown signal
 /// arrives.
-pub fn up(options: Options, listen: SocketAddr, threads: usize) -> anyhow::Result<()> {
-    let workers = (0..threads.max(1))
+pub fn up(options: Options, listen: SocketAddr, threads: NonZeroUsize) -> anyhow::Result<()> {
+    let workers = (0..threads.get())
         .map(Worker::start)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let acceptor = tokio::runtime::Builder::new_current_thread()

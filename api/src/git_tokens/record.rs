@@ -98,14 +98,15 @@ impl GitToken {
         self.facts.expired_at.as_deref().and_then(clock::parse)
     }
 
-    /// `GitTokenResponse`: the reference platform's members plus our extras. Never the
-    /// value, never the ciphertext.
+    /// The view as a JSON value.
+    #[cfg(test)]
     pub fn to_json(&self, associated_services: usize, now: i64, expiry_window: i64) -> Value {
         serde_json::to_value(self.view(associated_services, now, expiry_window)).unwrap_or_default()
     }
 
-    /// The API shape, borrowing from the record (serialized without building a JSON tree,
-    /// which matters when listing many tokens).
+    /// `GitTokenResponse`, the reference platform's members plus our extras (never the
+    /// value, never the ciphertext), borrowing from the record: it is serialized without
+    /// building a JSON tree, which matters when listing many tokens.
     pub fn view(&self, associated_services: usize, now: i64, expiry_window: i64) -> TokenView<'_> {
         let expired = self.expired(now);
         let expires_soon = !expired

@@ -56,7 +56,7 @@ pub fn get(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
         store::get(&kv, &caller.organization_id, &id)?.ok_or_else(|| store::not_found(&id))?;
     Ok(Reply::json(
         200,
-        &token.to_json(services, clock::now(), expiry_window_seconds()),
+        &token.view(services, clock::now(), expiry_window_seconds()),
     ))
 }
 
@@ -103,7 +103,7 @@ pub async fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
     store::insert(&kv, org, &token)?;
     Ok(Reply::json(
         201,
-        &token.to_json(0, now, expiry_window_seconds()),
+        &token.view(0, now, expiry_window_seconds()),
     ))
 }
 
@@ -148,7 +148,7 @@ pub async fn replace(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
     store::replace(&kv, org, &token)?;
     Ok(Reply::json(
         200,
-        &token.to_json(services, now, expiry_window_seconds()),
+        &token.view(services, now, expiry_window_seconds()),
     ))
 }
 

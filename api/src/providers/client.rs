@@ -46,7 +46,11 @@ pub async fn verify_webhook(
             // The provider's headers; not the `spin-*` ones the runtime adds.
             headers: headers
                 .iter()
-                .filter(|(name, _)| !name.to_ascii_lowercase().starts_with("spin-"))
+                .filter(|(name, _)| {
+                    !name
+                        .get(..5)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("spin-"))
+                })
                 .map(|(name, value)| Header { name, value })
                 .collect(),
         },
