@@ -8,7 +8,7 @@
 //! absent" — a concurrent create is reported as a conflict, never overwritten.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -200,15 +200,30 @@ const SQL_SET: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1
                        ON CONFLICT(store, key) DO UPDATE SET value = ?3";
 const SQL_DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 
+/// How long a request spins for the connection before it sleeps. A statement holds it
+/// for microseconds to tens of them; sleeping and being woken costs as much, and under
+/// load it left a core idle while one worker waited on the other's statements.
+const SPIN_FOR_CONNECTION: std::time::Duration = std::time::Duration::from_micros(50);
+
 impl SqliteStore {
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError("key-value store lock poisoned".into()))?;
+        let poisoned = || StoreError("key-value store lock poisoned".into());
+        let started = std::time::Instant::now();
+        let mut conn = loop {
+            match self.conn.try_lock() {
+                Ok(conn) => break conn,
+                Err(TryLockError::WouldBlock) if started.elapsed() < SPIN_FOR_CONNECTION => {
+                    std::hint::spin_loop();
+                }
+                Err(TryLockError::WouldBlock) => {
+                    break self.conn.lock().map_err(|_| poisoned())?;
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+            }
+        };
         f(&mut conn)
     }
 
