@@ -8,6 +8,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// Every request allocates its HTTP parts, WASI context and resource table and frees them
+/// again; with mimalloc the host serves hello-world about 10 % faster than with glibc
+/// malloc. Built without its transparent-huge-page advice, which kept whole 2 MiB pages
+/// resident (idle RSS 44 → 80 MiB).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs git-access (or any Spin HTTP application) on an embedded wasmtime host.
 #[derive(Parser)]
 #[command(name = "git-access-host", version)]
