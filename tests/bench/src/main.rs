@@ -123,6 +123,7 @@ fn main() -> anyhow::Result<()> {
                 runs: 1,
                 duration: Duration::from_secs(seconds),
                 webhook_connections: connections,
+                webhook_duration: Duration::from_secs(seconds),
                 other_tokens: 0,
             };
             let stats = api_figures::only(&settings, figure).await?;
@@ -214,6 +215,11 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     drop(host);
 
     let other_tokens = cli.other_org_tokens;
+    let webhook_duration = if cli.quick {
+        duration
+    } else {
+        Duration::from_secs(10)
+    };
     eprintln!("==> API on spin.toml (mock GitHub): webhook ingestion, token list");
     let workspace = app_manifest.parent().map(PathBuf::from).unwrap_or_default();
     let api = api_figures::measure(&api_figures::Settings {
@@ -224,6 +230,7 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         runs,
         duration,
         webhook_connections: CONNECTIONS,
+        webhook_duration,
         other_tokens,
     })
     .await?;
@@ -284,11 +291,14 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
             Some(150.0),
         );
     }
-    let webhook_figure =
-        "webhook ingestion vs host hello (signed GitHub push → verify → dedupe → store, 32 conns)";
+    let webhook_figure = format!(
+        "webhook ingestion vs host hello (signed GitHub push → verify → dedupe → store, \
+         32 conns, {} s runs)",
+        webhook_duration.as_secs()
+    );
     match &api.webhook {
-        Ok(webhook) => report.webhook_ingestion(webhook_figure, webhook, &hello, 0.5, 10.0),
-        Err(why) => report.not_measured(webhook_figure, why),
+        Ok(webhook) => report.webhook_ingestion(&webhook_figure, webhook, &hello, 0.5, 10.0),
+        Err(why) => report.not_measured(&webhook_figure, why),
     }
     let list_figure = format!(
         "token list p99, org of {} tokens, 0 vs {} other-org tokens (1 conn)",
