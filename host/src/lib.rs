@@ -3,6 +3,7 @@
 //! service chaining.
 #![deny(missing_docs)]
 
+pub mod allocator;
 pub mod allowed_hosts;
 pub mod component_state;
 pub mod key_value;

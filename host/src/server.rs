@@ -78,7 +78,7 @@ impl Worker {
 }
 
 async fn serve(options: Options, listen: SocketAddr, workers: &[Worker]) -> anyhow::Result<()> {
-    let runtime = Runtime::load(&options)?;
+    let runtime = crate::allocator::purging_at_once(|| Runtime::load(&options))?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
