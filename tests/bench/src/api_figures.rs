@@ -186,8 +186,8 @@ async fn webhook_ingestion(
             api_app::REPOSITORY,
         )?,
     };
-    // The warm-up fills the feed's shards (32 of at most 32 events before a batch is
-    // dropped), so measured deliveries also drop old events, as in steady operation.
+    // The warm-up brings the feed's 32 shards to where they drop old events (a batch of
+    // 16 once a shard holds 32), so measured deliveries do too, as in steady operation.
     let runs = load::repeated(&load, settings.runs, Duration::from_secs(20), 1000).await?;
     let stats = load::median(runs)?;
     let events = call(
