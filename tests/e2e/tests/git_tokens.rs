@@ -55,21 +55,15 @@ fn start_env() -> anyhow::Result<TestEnv> {
     Ok(env)
 }
 
-/// HTTP with an `Authorization: Token` header (the harness client sends none).
+/// The API with an `Authorization: Token <key>` header (or none) and a raw body, so a
+/// test can also send what no client should.
 struct Api<'h> {
     host: &'h Host,
-    agent: ureq::Agent,
 }
 
 impl<'h> Api<'h> {
     fn new(host: &'h Host) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Self { host, agent }
+        Self { host }
     }
 
     fn call(
@@ -79,54 +73,16 @@ impl<'h> Api<'h> {
         key: Option<&str>,
         body: Option<&str>,
     ) -> anyhow::Result<Reply> {
-        let url = self.host.url(path);
-        let auth = key.map(|k| format!("Token {k}"));
-        let result = match method {
-            "GET" | "DELETE" => {
-                let mut request = if method == "GET" {
-                    self.agent.get(&url)
-                } else {
-                    self.agent.delete(&url)
-                };
-                if let Some(auth) = &auth {
-                    request = request.header("authorization", auth);
-                }
-                request.call()
-            }
-            _ => {
-                let mut request = match method {
-                    "PUT" => self.agent.put(&url),
-                    _ => self.agent.post(&url),
-                };
-                if let Some(auth) = &auth {
-                    request = request.header("authorization", auth);
-                }
-                match body {
-                    Some(body) => request
-                        .header("content-type", "application/json")
-                        .send(body),
-                    None => request.send_empty(),
-                }
-            }
-        };
-        let mut response = result.with_context(|| format!("{method} {url}"))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response.body_mut().read_to_string()?;
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        let mut headers = Vec::new();
+        if let Some(key) = key {
+            headers.push(("authorization".to_owned(), format!("Token {key}")));
+        }
+        if body.is_some() {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        Ok(self
+            .host
+            .send(method, path, &headers, body.map(str::as_bytes))?)
     }
 
     fn get(&self, path: &str, key: &str) -> anyhow::Result<Reply> {
@@ -736,12 +692,13 @@ fn roles_decide_who_reads_and_who_manages() -> anyhow::Result<()> {
             Some("Token realm=\"git-access\"")
         );
     }
-    let bearer = api
-        .agent
-        .get(host.url(&path))
-        .header("authorization", "Bearer abc")
-        .call()?;
-    assert_eq!(bearer.status().as_u16(), 401);
+    let bearer = host.send(
+        "GET",
+        &path,
+        &[("authorization".to_owned(), "Bearer abc".to_owned())],
+        None,
+    )?;
+    assert_eq!(bearer.status, 401);
     // A removed member's keys stop working at once.
     let members = expect(
         &api.get(&format!("/organization/{org}/member"), &owner)?,
@@ -852,7 +809,6 @@ fn key_rotation_reencrypts_under_the_new_key() -> anyhow::Result<()> {
         .to_owned();
     let record_key = format!("org:{org}:gittoken:{id}");
     let kid_a = kv_get(&db(&env), &record_key)?.context("record")?["secret"]["kid"].clone();
-    drop(api);
 
     // Rotate: new key current, old key previous.
     host.stop()?;
@@ -888,7 +844,6 @@ fn key_rotation_reencrypts_under_the_new_key() -> anyhow::Result<()> {
         &api.post(&tokens_path(&org), &key, &git_token("b", tokens::FULL))?,
         201,
     )?;
-    drop(api);
 
     // The old key is gone: everything still opens (the re-encryption would report any
     // value it cannot open).
@@ -898,7 +853,6 @@ fn key_rotation_reencrypts_under_the_new_key() -> anyhow::Result<()> {
     let after = expect(&api.call("POST", &reencrypt, Some(&key), None)?, 200)?;
     assert_eq!(after["failed"], json!([]), "{after}");
     assert_eq!(after["already_current"], 2, "{after}");
-    drop(api);
 
     // Had the old key been dropped before re-encrypting, the report would say so.
     host.stop()?;
