@@ -184,26 +184,24 @@ fn spawn_checkpointer(
     let passive = move || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
-    let wal = std::path::PathBuf::from(wal);
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             let mut wal_file = None;
             let mut checkpointed = std::time::Instant::now();
-            loop {
+            while alive.strong_count() > 0 {
                 std::thread::sleep(WRITEBACK_EVERY);
                 if wal_file.is_none() {
                     // Absent until the first write.
                     wal_file = std::fs::File::open(&wal).ok();
                 }
-                if let Some(file) = &wal_file {
-                    start_writeback(file);
-                }
+                let Some(file) = &wal_file else { continue };
+                start_writeback(file);
                 if checkpointed.elapsed() < CHECKPOINT_EVERY {
                     continue;
                 }
                 checkpointed = std::time::Instant::now();
-                let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+                let wal_size = || file.metadata().map_or(0, |m| m.len());
                 let outcome = passive().and_then(|()| {
                     let Some(requests) = alive.upgrade().filter(|_| wal_size() > wal_limit) else {
                         return Ok(());
@@ -213,9 +211,6 @@ fn spawn_checkpointer(
                 });
                 if let Err(err) = outcome {
                     tracing::warn!("WAL checkpoint failed: {err}");
-                }
-                if alive.strong_count() == 0 {
-                    break;
                 }
             }
         })
@@ -258,17 +253,19 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let poisoned = || StoreError("key-value store lock poisoned".into());
-        let started = std::time::Instant::now();
+        // The clock is read only once the connection is found busy.
+        let mut spin_until = None;
         let mut conn = loop {
             match self.conn.try_lock() {
                 Ok(conn) => break conn,
-                Err(TryLockError::WouldBlock) if started.elapsed() < SPIN_FOR_CONNECTION => {
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+                Err(TryLockError::WouldBlock) => {
+                    let now = std::time::Instant::now();
+                    if now >= *spin_until.get_or_insert(now + SPIN_FOR_CONNECTION) {
+                        break self.conn.lock().map_err(|_| poisoned())?;
+                    }
                     std::hint::spin_loop();
                 }
-                Err(TryLockError::WouldBlock) => {
-                    break self.conn.lock().map_err(|_| poisoned())?;
-                }
-                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
             }
         };
         f(&mut conn)
