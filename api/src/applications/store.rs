@@ -69,7 +69,15 @@ pub fn check_name_free(
 
 /// The organization of an application, from `app:<id>`.
 pub fn locate(kv: &impl KeyValue, id: &str) -> Result<Option<String>, StateError> {
-    Ok(get_json::<Lookup>(kv, &keys::application_lookup(id))?.map(|l| l.organization_id))
+    organization_in(id, kv.get(&keys::application_lookup(id))?.as_deref())
+}
+
+/// [`locate`] from the value of `app:<id>` when the caller has read it already.
+pub fn organization_in(id: &str, lookup: Option<&[u8]>) -> Result<Option<String>, StateError> {
+    lookup
+        .map(|bytes| decode_json::<Lookup>(&keys::application_lookup(id), bytes))
+        .transpose()
+        .map(|found| found.map(|l| l.organization_id))
 }
 
 /// Every application of the organization, sorted by name.

@@ -47,7 +47,7 @@ pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
         ])?
         .into_iter();
     schema::ensure(&kv, found.next().flatten().as_deref())?;
-    let Some(org) = store::locate(&kv, &id)? else {
+    let Some(org) = store::organization_in(&id, found.next().flatten().as_deref())? else {
         return Err(unknown_application(&id));
     };
     let app = store::get(&kv, &org, &id)?.ok_or_else(|| unknown_application(&id))?;
