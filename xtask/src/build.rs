@@ -22,7 +22,7 @@ pub const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket"];
 /// Components only tests use: `tests/components/<name>` (package `<name>`), built with
 /// everything else (not with `--only`); tests load them from cargo's output folder
 /// (`GIT_ACCESS_COMPONENTS_DIR`, e.g. `sandbox_probe.wasm`).
-pub const TEST_COMPONENTS: &[&str] = &["sandbox-probe", "broken-plugin"];
+pub const TEST_COMPONENTS: &[&str] = &["sandbox-probe", "broken-plugin", "hello-world"];
 
 /// The API component's package.
 const API_PACKAGE: &str = "api";

@@ -13,6 +13,7 @@ mod process;
 mod progress;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -113,10 +114,52 @@ fn bench(layout: &Layout, quick: bool) -> anyhow::Result<()> {
     if quick {
         driver.arg("--quick");
     }
+    match reference_wasmtime(layout, quick) {
+        Ok(Some(wasmtime)) => {
+            driver.arg("--wasmtime-bin").arg(wasmtime);
+        }
+        Ok(None) => {}
+        Err(err) => eprintln!("warning: the `wasmtime serve` reference is left out: {err:#}"),
+    }
     let step = progress::Step::start("measuring (loopback only)");
     process::run(driver)?;
     step.done();
     Ok(())
+}
+
+/// The `wasmtime` CLI the hello-world figure is also measured on, for reference: the
+/// version of the host's wasmtime, with `serve` only.
+const WASMTIME_CLI_VERSION: &str = "48.0.8";
+
+/// The reference `wasmtime` CLI, built once into `target/tools` (a release build of
+/// wasmtime; `cargo install` does nothing when it is there). `--quick` runs never build
+/// it, and use it only when it is there already.
+fn reference_wasmtime(layout: &Layout, quick: bool) -> anyhow::Result<Option<PathBuf>> {
+    let root = layout.native_target_dir.join("tools");
+    let bin = root
+        .join("bin")
+        .join(format!("wasmtime{}", std::env::consts::EXE_SUFFIX));
+    if quick {
+        return Ok(bin.is_file().then_some(bin));
+    }
+    let mut install = process::cargo(layout);
+    install
+        .args(["install", "--locked", "--quiet", "--no-default-features"])
+        .args([
+            "--features",
+            "run,serve,component-model-async,cranelift,pooling-allocator,parallel-compilation",
+        ])
+        .arg(format!("wasmtime-cli@{WASMTIME_CLI_VERSION}"))
+        .arg("--root")
+        .arg(&root)
+        .env("CARGO_TARGET_DIR", root.join("build"));
+    let step = progress::Step::start(&format!(
+        "the reference: wasmtime-cli {WASMTIME_CLI_VERSION} into {}",
+        root.display()
+    ));
+    process::run(install)?;
+    step.done();
+    Ok(Some(bin))
 }
 
 /// Runs the host in the foreground. On Unix the host replaces this process, so signals
@@ -189,4 +232,22 @@ fn test(layout: &Layout, test_args: &[String]) -> anyhow::Result<()> {
     process::run(logic)?;
     step.done();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reference_wasmtime_is_the_hosts_version() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+            .expect("Cargo.lock");
+        let entry = format!(
+            "name = \"wasmtime\"\nversion = \"{}\"",
+            super::WASMTIME_CLI_VERSION
+        );
+        assert!(
+            lock.contains(&entry),
+            "the host's wasmtime is not {}; update WASMTIME_CLI_VERSION",
+            super::WASMTIME_CLI_VERSION
+        );
+    }
 }

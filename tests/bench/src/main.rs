@@ -34,9 +34,13 @@ struct Cli {
     /// The host binary.
     #[arg(long)]
     host_bin: Option<PathBuf>,
-    /// Folder with the test components (`sandbox_probe.wasm`).
+    /// Folder with the test components (`sandbox_probe.wasm`, `hello_world.wasm`).
     #[arg(long)]
     components_dir: Option<PathBuf>,
+    /// A `wasmtime` CLI with `serve`: the hello-world component is then also measured on
+    /// it, for reference.
+    #[arg(long)]
+    wasmtime_bin: Option<PathBuf>,
     /// The project's `spin.toml`, its components built (the API figures run on it).
     #[arg(long)]
     manifest: Option<PathBuf>,
@@ -168,9 +172,10 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let app_manifest = std::fs::canonicalize(app_manifest)?;
     let work = tempfile::tempdir()?;
     let probe = std::fs::canonicalize(components_dir.join("sandbox_probe.wasm"))?;
+    let hello_world = std::fs::canonicalize(components_dir.join("hello_world.wasm"))?;
     let host_bin = &std::fs::canonicalize(host_bin)?;
     let manifest = work.path().join("spin.toml");
-    std::fs::write(&manifest, report::probe_manifest(&probe))?;
+    std::fs::write(&manifest, report::probe_manifest(&probe, &hello_world))?;
 
     eprintln!("==> native hello-world baseline");
     let exe = std::env::current_exe()?;
@@ -180,11 +185,21 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let native_hello = median_load(&native.base_url, "/", duration, runs, CONNECTIONS).await?;
     drop(native);
 
-    eprintln!("==> host: hello, KV read, KV write, chaining");
+    let reference = match &cli.wasmtime_bin {
+        Some(wasmtime) => {
+            eprintln!("==> reference: the hello-world component on `wasmtime serve`");
+            let server = Server::spawn_wasmtime_serve(wasmtime, &hello_world).await?;
+            Some(median_load(&server.base_url, "/hello", duration, runs, CONNECTIONS).await?)
+        }
+        None => None,
+    };
+
+    eprintln!("==> host: hello-world, probe hello, KV read, KV write, chaining");
     let state = work.path().join("state");
     let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
-    let hello = median_load(&host.base_url, "/ok", duration, runs, CONNECTIONS).await?;
+    let hello = median_load(&host.base_url, "/hello", duration, runs, CONNECTIONS).await?;
+    let probe_hello = median_load(&host.base_url, "/ok", duration, runs, CONNECTIONS).await?;
     let set = load::run(&Load::get(
         format!("{}/kv-set/bench?value", host.base_url),
         1,
@@ -248,8 +263,9 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     }
 
     eprintln!("==> instantiation");
-    let instantiation_us =
-        instantiate::mean_instantiation_us(&probe, if cli.quick { 500 } else { 3000 }).await?;
+    let count = if cli.quick { 500 } else { 3000 };
+    let instantiation_us = instantiate::mean_instantiation_us(&probe, count).await?;
+    let hello_instantiation_us = instantiate::mean_instantiation_us(&hello_world, count).await?;
 
     report.ratio(
         "hello-world req/s, host vs native hyper (32 conns)",
@@ -257,23 +273,46 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         &native_hello,
         0.5,
     );
+    match &reference {
+        Some(reference) => report.comparison(
+            "reference: the same hello-world component on `wasmtime serve` vs native hyper \
+             (32 conns)",
+            reference,
+            &native_hello,
+        ),
+        None => report.not_measured(
+            "reference: the same hello-world component on `wasmtime serve`",
+            "no `--wasmtime-bin`",
+        ),
+    }
+    report.comparison(
+        "hello on the Spin SDK probe component (`/ok`) vs native hyper (32 conns)",
+        &probe_hello,
+        &native_hello,
+    );
     report.ratio(
-        "KV read req/s vs host hello (32 conns)",
+        "KV read req/s vs the probe's hello (same component, 32 conns)",
         &kv_read,
-        &hello,
+        &probe_hello,
         0.8,
     );
     report.ratio(
-        "KV write req/s vs host hello (32 conns)",
+        "KV write req/s vs the probe's hello (same component, 32 conns)",
         &kv_write,
-        &hello,
+        &probe_hello,
         0.8,
     );
     report.chaining(&chained, &direct, 100.0);
     report.cold_start(&cold, &warm, 1000.0);
     report.value(
-        "instantiation (pooling allocator, mean)",
+        "instantiation, Spin SDK probe component (pooling allocator, mean)",
         instantiation_us,
+        "µs",
+        None,
+    );
+    report.value(
+        "instantiation, hello-world component (pooling allocator, mean)",
+        hello_instantiation_us,
         "µs",
         None,
     );
@@ -292,7 +331,7 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         );
     }
     let webhook_figure = format!(
-        "webhook ingestion vs host hello (signed GitHub push → verify → dedupe → store, \
+        "webhook ingestion vs host hello-world (signed GitHub push → verify → dedupe → store, \
          32 conns, {} s runs)",
         webhook_duration.as_secs()
     );
@@ -307,10 +346,14 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     );
     report.p99_growth(&list_figure, &api.list_crowded, &api.list_alone, 1.2);
     report.raw("native hello", &native_hello);
-    report.raw("host hello", &hello);
+    if let Some(reference) = &reference {
+        report.raw("wasmtime serve, hello-world component", reference);
+    }
+    report.raw("host hello-world component", &hello);
+    report.raw("host probe hello (/ok)", &probe_hello);
     report.raw("host KV read", &kv_read);
     report.raw("host KV write", &kv_write);
-    report.raw("host hello, 1 conn", &direct);
+    report.raw("host probe hello (/ok), 1 conn", &direct);
     report.raw("host chained call, 1 conn", &chained);
     if let Ok(webhook) = &api.webhook {
         report.raw("webhook ingestion (signed push)", webhook);

@@ -39,6 +39,43 @@ impl Server {
         })
     }
 
+    /// `wasmtime serve` on `component` with its defaults (a fresh instance per request),
+    /// on a free loopback port; ready once it says where it serves (on stderr).
+    pub async fn spawn_wasmtime_serve(wasmtime: &Path, component: &Path) -> anyhow::Result<Self> {
+        let mut command = Command::new(wasmtime);
+        command
+            .arg("serve")
+            // wasi:cli too: Rust's standard library imports it.
+            .arg("-Scli")
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg(component)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", wasmtime.display()))?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let url = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("Serving HTTP on ") {
+                    return Ok(url.trim_end_matches('/').to_owned());
+                }
+            }
+            bail!("`wasmtime serve` exited before serving")
+        })
+        .await
+        .context("`wasmtime serve` did not start within 120 s")??;
+        // Keep reading, so that a full pipe never stalls it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            child,
+            base_url: url,
+        })
+    }
+
     /// Kills the process and waits until it is gone (so its files are closed).
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child

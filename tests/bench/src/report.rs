@@ -61,6 +61,18 @@ impl Report {
         });
     }
 
+    /// req/s of `value / baseline`, for context: no target.
+    pub fn comparison(&mut self, name: &str, value: &Stats, baseline: &Stats) {
+        self.figures.push(Row {
+            name: name.to_owned(),
+            value: format!("{:.0} req/s", value.rps),
+            baseline: format!("{:.0} req/s", baseline.rps),
+            ratio: Some(value.rps / baseline.rps),
+            target: "—".into(),
+            meets_target: None,
+        });
+    }
+
     /// Service-chaining overhead: p50 of a chained call minus p50 of a direct one.
     pub fn chaining(&mut self, chained: &Stats, direct: &Stats, target_us: f64) {
         let overhead = chained.p50_us - direct.p50_us;
@@ -123,7 +135,7 @@ impl Report {
         self.figures.push(Row {
             name: name.to_owned(),
             value,
-            baseline: format!("{:.0} req/s host hello", hello.rps),
+            baseline: format!("{:.0} req/s host hello-world", hello.rps),
             ratio: Some(ratio),
             target: format!("≥ {min_ratio}×, p99 ≤ {max_p99_ms} ms"),
             meets_target: Some(ratio >= min_ratio && p99_ms <= max_p99_ms && webhook.errors == 0),
@@ -260,12 +272,16 @@ impl Machine {
     }
 }
 
-/// A manifest serving the probe component publicly and privately (for chaining).
-pub fn probe_manifest(probe: &Path) -> String {
+/// A manifest serving the hello-world component at `/hello`, and the probe component
+/// everywhere else and privately (for chaining).
+pub fn probe_manifest(probe: &Path, hello: &Path) -> String {
     format!(
         r#"spin_manifest_version = 2
 [application]
 name = "bench"
+[[trigger.http]]
+route = "/hello"
+component = "hello"
 [[trigger.http]]
 route = "/..."
 component = "probe"
@@ -278,7 +294,10 @@ key_value_stores = ["default"]
 allowed_outbound_hosts = ["http://*.spin.internal"]
 [component.backend]
 source = "{probe}"
+[component.hello]
+source = "{hello}"
 "#,
-        probe = probe.display()
+        probe = probe.display(),
+        hello = hello.display()
     )
 }

@@ -2,7 +2,8 @@
 //! imports, both key-value backends, the sandbox limits, and `plugin check`.
 //!
 //! Apps here are small manifests written into a temp dir around the `sandbox-probe`
-//! test component (built by `cargo xtask build`).
+//! test component, or the plain wasi:http `hello-world` one (both built by `cargo xtask
+//! build`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -414,4 +415,36 @@ files = [{{ source = "data", destination = "/data" }}]
     assert_eq!(reply.status, 502, "no allow-list entry: {}", reply.body);
     let probe_file = host.get("/x/../file?path=/data/hello.txt").unwrap();
     assert_ne!(probe_file.body, "mounted read-only");
+}
+
+#[test]
+fn a_plain_wasi_http_component_without_spin_imports_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = components_dir().join("hello_world.wasm");
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "hello"
+[[trigger.http]]
+route = "/..."
+component = "hello"
+[component.hello]
+source = "{hello}"
+"#,
+            hello = hello.display()
+        ),
+    )
+    .unwrap();
+    let mut config = HostConfig::new(dir.path().join("state"));
+    config.manifest = manifest;
+    let host = Host::start(config).unwrap();
+    for path in ["/", "/any/path?q=1"] {
+        let reply = host.get(path).unwrap();
+        assert_eq!((reply.status, reply.body.as_str()), (200, "ok"), "{path}");
+        assert_eq!(reply.header("content-length"), Some("2"));
+        assert_eq!(reply.header("content-type"), Some("text/plain"));
+    }
 }
