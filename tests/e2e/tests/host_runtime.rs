@@ -60,6 +60,15 @@ fn log_contains(host: &Host, needle: &str) -> bool {
     }
 }
 
+/// Writes `manifest` as `<dir>/spin.toml` and serves it, with state under `<dir>/state`.
+fn start_manifest(dir: &Path, manifest: &str) -> Host {
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, manifest).unwrap();
+    let mut config = HostConfig::new(dir.join("state"));
+    config.manifest = path;
+    Host::start(config).unwrap()
+}
+
 fn start(dir: &Path, args: &[&str]) -> Result<Host, HarnessError> {
     let mut config = HostConfig::new(dir.join("state")).variable("secret_value", "s3cr3t-v4lue");
     config.manifest = probe_app(dir, "");
@@ -372,10 +381,9 @@ fn exact_routes_beat_wildcards_and_components_see_only_their_files_and_environme
     std::fs::create_dir(dir.path().join("data")).unwrap();
     std::fs::write(dir.path().join("data/hello.txt"), "mounted read-only").unwrap();
     let probe = components_dir().join("sandbox_probe.wasm");
-    let manifest = dir.path().join("spin.toml");
-    std::fs::write(
-        &manifest,
-        format!(
+    let host = start_manifest(
+        dir.path(),
+        &format!(
             r#"spin_manifest_version = 2
 [application]
 name = "routes"
@@ -398,11 +406,7 @@ files = [{{ source = "data", destination = "/data" }}]
 "#,
             probe = probe.display()
         ),
-    )
-    .unwrap();
-    let mut config = HostConfig::new(dir.path().join("state"));
-    config.manifest = manifest;
-    let host = Host::start(config).unwrap();
+    );
     assert_eq!(host.get("/env/WHO").unwrap().body, "backend");
     let reply = host.get("/file?path=/data/hello.txt").unwrap();
     assert_eq!(
@@ -421,10 +425,9 @@ files = [{{ source = "data", destination = "/data" }}]
 fn a_plain_wasi_http_component_without_spin_imports_is_served() {
     let dir = tempfile::tempdir().unwrap();
     let hello = components_dir().join("hello_world.wasm");
-    let manifest = dir.path().join("spin.toml");
-    std::fs::write(
-        &manifest,
-        format!(
+    let host = start_manifest(
+        dir.path(),
+        &format!(
             r#"spin_manifest_version = 2
 [application]
 name = "hello"
@@ -436,11 +439,7 @@ source = "{hello}"
 "#,
             hello = hello.display()
         ),
-    )
-    .unwrap();
-    let mut config = HostConfig::new(dir.path().join("state"));
-    config.manifest = manifest;
-    let host = Host::start(config).unwrap();
+    );
     for path in ["/", "/any/path?q=1"] {
         let reply = host.get(path).unwrap();
         assert_eq!((reply.status, reply.body.as_str()), (200, "ok"), "{path}");
