@@ -45,6 +45,7 @@ pub fn github_seed(tokens: usize) -> GitHubSeed {
 }
 
 /// How to start the host on the real manifest, pointed at the mock GitHub.
+#[derive(Clone)]
 pub struct AppHost {
     bin: PathBuf,
     manifest: PathBuf,
@@ -66,6 +67,26 @@ impl AppHost {
     /// The key-value database the API's state lives in.
     pub fn database(&self) -> PathBuf {
         self.state_dir.join("sqlite_key_value.db")
+    }
+
+    /// The same app on a copy of this one's key-value database in `state_dir` (the host
+    /// must be stopped).
+    pub fn copy_to(&self, state_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(state_dir)?;
+        for entry in std::fs::read_dir(&self.state_dir)? {
+            let entry = entry?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("sqlite_key_value.db")
+            {
+                std::fs::copy(entry.path(), state_dir.join(entry.file_name()))?;
+            }
+        }
+        Ok(Self {
+            state_dir: state_dir.to_owned(),
+            ..self.clone()
+        })
     }
 
     /// Starts the host with only the variables set here (none of the caller's own).

@@ -128,7 +128,7 @@ fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs(seconds),
                 webhook_connections: connections,
                 webhook_duration: Duration::from_secs(seconds),
-                other_tokens: 0,
+                other_tokens: cli.other_org_tokens,
             };
             let stats = api_figures::only(&settings, figure).await?;
             println!("{}", serde_json::to_string(&stats)?);
