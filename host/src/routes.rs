@@ -1,6 +1,8 @@
 //! HTTP trigger routing as Spin does it: exact routes win over wildcards, longer wildcard
 //! prefixes win over shorter ones; private routes are reachable only by service chaining.
 
+use http::HeaderValue;
+
 use crate::manifest::{HttpTrigger, RouteDecl};
 
 /// One public route.
@@ -13,6 +15,11 @@ pub struct Route {
     wildcard: bool,
     /// Component id.
     pub component: String,
+    /// `raw` as a header value (Spin's `spin-matched-route`), made once.
+    pub matched_route_header: HeaderValue,
+    /// The route without its `/...` suffix, as a header value (Spin's
+    /// `spin-component-route`).
+    pub component_route_header: HeaderValue,
 }
 
 /// What a request matched.
@@ -22,13 +29,6 @@ pub struct RouteMatch<'a> {
     pub route: &'a Route,
     /// The part of the path after the route's prefix (Spin's `spin-path-info`).
     pub path_info: String,
-}
-
-impl Route {
-    /// The route without its `/...` suffix (Spin's `spin-component-route`).
-    pub fn component_route(&self) -> &str {
-        &self.prefix
-    }
 }
 
 /// The public routing table.
@@ -58,7 +58,14 @@ impl Router {
                     trigger.component, other.component
                 ));
             }
+            let header = |value: &str| {
+                HeaderValue::from_str(value).map_err(|_| {
+                    format!("route '{raw}' has characters an HTTP header cannot carry")
+                })
+            };
             routes.push(Route {
+                matched_route_header: header(raw)?,
+                component_route_header: header(&prefix)?,
                 raw: raw.clone(),
                 prefix,
                 wildcard,

@@ -83,8 +83,8 @@ pub struct Runtime {
 
 /// Facts about one request, passed to the guest as Spin's `spin-*` headers.
 struct RouteInfo {
-    matched_route: String,
-    component_route: String,
+    matched_route: http::HeaderValue,
+    component_route: http::HeaderValue,
     path_info: String,
     client_addr: Option<SocketAddr>,
 }
@@ -211,8 +211,8 @@ impl Runtime {
         };
         let component = found.route.component.clone();
         let info = RouteInfo {
-            matched_route: found.route.raw.clone(),
-            component_route: found.route.component_route().to_owned(),
+            matched_route: found.route.matched_route_header.clone(),
+            component_route: found.route.component_route_header.clone(),
             path_info: found.path_info,
             client_addr: Some(client_addr),
         };
@@ -241,8 +241,8 @@ impl Runtime {
         let started = Instant::now();
         let path = request.uri().path().to_owned();
         let info = RouteInfo {
-            matched_route: "/...".into(),
-            component_route: String::new(),
+            matched_route: http::HeaderValue::from_static("/..."),
+            component_route: http::HeaderValue::from_static(""),
             path_info: path.clone(),
             client_addr: None,
         };
@@ -297,7 +297,7 @@ impl Runtime {
             .await
             .map_err(|e| anyhow!("instantiation failed: {}", describe_wasm_error(&e)))?;
 
-        let request = with_spin_headers(request, &info)?;
+        let request = with_spin_headers(request, info)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let (req, out) = {
             let mut http = store.data_mut().http();
@@ -540,9 +540,22 @@ pub fn load_component(
     unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| anyhow!("{e:?}"))
 }
 
+/// Spin's `spin-*` request headers. Names are made once, at compile time.
+mod spin_header {
+    use http::HeaderName;
+
+    pub const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+    pub const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+    pub const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+    pub const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+    pub const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+    pub const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+    pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+}
+
 fn with_spin_headers<B>(
     request: hyper::Request<B>,
-    info: &RouteInfo,
+    info: RouteInfo,
 ) -> anyhow::Result<hyper::Request<B>> {
     let (mut parts, body) = request.into_parts();
     let host = parts
@@ -557,28 +570,30 @@ fn with_spin_headers<B>(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "localhost".into());
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".into());
-    let full_url = format!("http://{host}{path_and_query}");
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    // One buffer for the URI and the header.
+    let full_url = Bytes::from(format!("http://{host}{path_and_query}"));
     if parts.uri.authority().is_none() {
-        parts.uri = full_url.parse().context("request URI")?;
+        parts.uri = http::Uri::from_maybe_shared(full_url.clone()).context("request URI")?;
     }
     let headers = &mut parts.headers;
-    let mut set = |name: &'static str, value: &str| -> anyhow::Result<()> {
-        headers.insert(name, http::HeaderValue::from_str(value)?);
-        Ok(())
-    };
-    set("spin-full-url", &full_url)?;
-    set("spin-path-info", &info.path_info)?;
-    set("spin-matched-route", &info.matched_route)?;
-    set("spin-raw-component-route", &info.matched_route)?;
-    set("spin-component-route", &info.component_route)?;
-    set("spin-base-path", "/")?;
+    headers.insert(
+        spin_header::FULL_URL,
+        http::HeaderValue::from_maybe_shared(full_url)?,
+    );
+    headers.insert(
+        spin_header::PATH_INFO,
+        http::HeaderValue::try_from(info.path_info)?,
+    );
+    headers.insert(spin_header::MATCHED_ROUTE, info.matched_route.clone());
+    headers.insert(spin_header::RAW_COMPONENT_ROUTE, info.matched_route);
+    headers.insert(spin_header::COMPONENT_ROUTE, info.component_route);
+    headers.insert(spin_header::BASE_PATH, http::HeaderValue::from_static("/"));
     if let Some(addr) = info.client_addr {
-        set("spin-client-addr", &addr.to_string())?;
+        headers.insert(
+            spin_header::CLIENT_ADDR,
+            http::HeaderValue::try_from(addr.to_string())?,
+        );
     }
     Ok(hyper::Request::from_parts(parts, body))
 }
