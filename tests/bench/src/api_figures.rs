@@ -85,15 +85,14 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     let crowded_host = crowded_app.start().await?;
     let alone_load = token_list_load(settings, &alone_host.base_url, &org).await?;
     let crowded_load = token_list_load(settings, &crowded_host.base_url, &org).await?;
-    let (mut alone, mut crowded) = (Vec::new(), Vec::new());
-    for _ in 0..settings.runs {
-        alone.push(checked(load::run(&alone_load).await?)?);
-        crowded.push(checked(load::run(&crowded_load).await?)?);
-    }
+    let mut medians = medians_in_turns(settings, &[&alone_load, &crowded_load])
+        .await?
+        .into_iter();
     alone_host.stop().await?;
     crowded_host.stop().await?;
-    let list_alone = load::median(alone)?;
-    let list_crowded = load::median(crowded)?;
+    let (Some(list_alone), Some(list_crowded)) = (medians.next(), medians.next()) else {
+        anyhow::bail!("no token-list runs");
+    };
     Ok(ApiFigures {
         webhook,
         webhook_peak_rss,
@@ -247,11 +246,22 @@ async fn webhook_ingestion(
 /// the organization's own tokens.
 async fn token_list(settings: &Settings, base: &str, org: &Organization) -> anyhow::Result<Stats> {
     let load = token_list_load(settings, base, org).await?;
-    let mut runs = Vec::with_capacity(settings.runs);
+    medians_in_turns(settings, &[&load])
+        .await?
+        .pop()
+        .context("no token-list runs")
+}
+
+/// Runs each of `loads` [`Settings::runs`] times, taking turns, and gives each one's
+/// median run; a failed request fails the figure.
+async fn medians_in_turns(settings: &Settings, loads: &[&Load]) -> anyhow::Result<Vec<Stats>> {
+    let mut runs = vec![Vec::with_capacity(settings.runs); loads.len()];
     for _ in 0..settings.runs {
-        runs.push(checked(load::run(&load).await?)?);
+        for (load, runs) in loads.iter().zip(&mut runs) {
+            runs.push(checked(load::run(load).await?)?);
+        }
     }
-    load::median(runs)
+    runs.into_iter().map(load::median).collect()
 }
 
 /// The token-list load on one connection, once the list was checked and the host warmed up.
@@ -272,14 +282,7 @@ async fn token_list_load(
         HeaderName::from_static("authorization"),
         HeaderValue::try_from(format!("Token {}", org.key))?,
     ));
-    checked(
-        load::run(&Load {
-            duration: Duration::from_millis(500),
-            max_requests: 500,
-            ..load.clone()
-        })
-        .await?,
-    )?;
+    checked(load::warm_up(&load, Duration::from_millis(500), 500).await?)?;
     Ok(load)
 }
 

@@ -127,20 +127,25 @@ pub async fn run(load: &Load) -> anyhow::Result<Stats> {
     })
 }
 
+/// Runs `load` for `duration` (at most `requests`), for a warm-up that does not count.
+pub async fn warm_up(load: &Load, duration: Duration, requests: u64) -> anyhow::Result<Stats> {
+    run(&Load {
+        duration,
+        max_requests: requests,
+        ..load.clone()
+    })
+    .await
+}
+
 /// Runs `load` `runs` times after a warm-up (`warm_up` long, at most `warm_up_requests`)
 /// that does not count; the runs' statistics, slowest first.
 pub async fn repeated(
     load: &Load,
     runs: usize,
-    warm_up: Duration,
+    warm_up_for: Duration,
     warm_up_requests: u64,
 ) -> anyhow::Result<Vec<Stats>> {
-    run(&Load {
-        duration: warm_up,
-        max_requests: warm_up_requests,
-        ..load.clone()
-    })
-    .await?;
+    warm_up(load, warm_up_for, warm_up_requests).await?;
     let mut all = Vec::with_capacity(runs);
     for _ in 0..runs {
         all.push(run(load).await?);
