@@ -85,7 +85,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     let crowded_host = crowded_app.start().await?;
     let alone_load = token_list_load(settings, &alone_host.base_url, &org).await?;
     let crowded_load = token_list_load(settings, &crowded_host.base_url, &org).await?;
-    let mut medians = medians_in_turns(settings, &[&alone_load, &crowded_load])
+    let mut medians = load::medians_in_turns(&[&alone_load, &crowded_load], settings.runs)
         .await?
         .into_iter();
     alone_host.stop().await?;
@@ -246,22 +246,10 @@ async fn webhook_ingestion(
 /// the organization's own tokens.
 async fn token_list(settings: &Settings, base: &str, org: &Organization) -> anyhow::Result<Stats> {
     let load = token_list_load(settings, base, org).await?;
-    medians_in_turns(settings, &[&load])
+    load::medians_in_turns(&[&load], settings.runs)
         .await?
         .pop()
         .context("no token-list runs")
-}
-
-/// Runs each of `loads` [`Settings::runs`] times, taking turns, and gives each one's
-/// median run; a failed request fails the figure.
-async fn medians_in_turns(settings: &Settings, loads: &[&Load]) -> anyhow::Result<Vec<Stats>> {
-    let mut runs = vec![Vec::with_capacity(settings.runs); loads.len()];
-    for _ in 0..settings.runs {
-        for (load, runs) in loads.iter().zip(&mut runs) {
-            runs.push(checked(load::run(load).await?)?);
-        }
-    }
-    runs.into_iter().map(load::median).collect()
 }
 
 /// The token-list load on one connection, once the list was checked and the host warmed up.
@@ -282,17 +270,9 @@ async fn token_list_load(
         HeaderName::from_static("authorization"),
         HeaderValue::try_from(format!("Token {}", org.key))?,
     ));
-    checked(load::warm_up(&load, Duration::from_millis(500), 500).await?)?;
+    load::without_errors(
+        &load,
+        load::warm_up(&load, Duration::from_millis(500), 500).await?,
+    )?;
     Ok(load)
-}
-
-/// `stats`, unless some requests failed.
-fn checked(stats: Stats) -> anyhow::Result<Stats> {
-    anyhow::ensure!(
-        stats.errors == 0,
-        "token list: {} requests failed ({:?})",
-        stats.errors,
-        stats.error_statuses
-    );
-    Ok(stats)
 }

@@ -154,9 +154,35 @@ pub async fn repeated(
     Ok(all)
 }
 
+/// Runs each of `loads` `runs` times, taking turns (every round runs each load once), so
+/// that a slower stretch of the machine weighs on all of them alike; each load's median
+/// run. A run with a failed request fails.
+pub async fn medians_in_turns(loads: &[&Load], runs: usize) -> anyhow::Result<Vec<Stats>> {
+    let mut all = vec![Vec::with_capacity(runs); loads.len()];
+    for _ in 0..runs {
+        for (load, all) in loads.iter().zip(&mut all) {
+            all.push(without_errors(load, run(load).await?)?);
+        }
+    }
+    all.into_iter().map(median).collect()
+}
+
+/// `stats`, unless some of `load`'s requests failed.
+pub fn without_errors(load: &Load, stats: Stats) -> anyhow::Result<Stats> {
+    anyhow::ensure!(
+        stats.errors == 0,
+        "{}: {} requests failed ({:?})",
+        load.url,
+        stats.errors,
+        stats.error_statuses
+    );
+    Ok(stats)
+}
+
 /// The run with the median req/s.
 pub fn median(mut runs: Vec<Stats>) -> anyhow::Result<Stats> {
     anyhow::ensure!(!runs.is_empty(), "no load runs");
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     let middle = runs.len() / 2;
     Ok(runs.swap_remove(middle))
 }

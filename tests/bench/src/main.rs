@@ -15,6 +15,7 @@ mod webhook_delivery;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use http_body_util::Full;
 use hyper::service::service_fn;
@@ -177,29 +178,21 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let manifest = work.path().join("spin.toml");
     std::fs::write(&manifest, report::probe_manifest(&probe, &hello_world))?;
 
-    eprintln!("==> native hello-world baseline");
+    // The baseline, the reference and the host run side by side, each idle while another
+    // is measured, and the loads take turns: a slower stretch of the machine weighs on
+    // every figure alike, not on whichever ran then.
+    eprintln!("==> native hello-world baseline, the host's components, in turns");
     let exe = std::env::current_exe()?;
     let mut native_cmd = tokio::process::Command::new(&exe);
     native_cmd.arg("native-hello");
     let native = Server::spawn(native_cmd).await?;
-    let native_hello = median_load(&native.base_url, "/", duration, runs, CONNECTIONS).await?;
-    drop(native);
-
-    let reference = match &cli.wasmtime_bin {
-        Some(wasmtime) => {
-            eprintln!("==> reference: the hello-world component on `wasmtime serve`");
-            let server = Server::spawn_wasmtime_serve(wasmtime, &hello_world).await?;
-            Some(median_load(&server.base_url, "/hello", duration, runs, CONNECTIONS).await?)
-        }
+    let reference_server = match &cli.wasmtime_bin {
+        Some(wasmtime) => Some(Server::spawn_wasmtime_serve(wasmtime, &hello_world).await?),
         None => None,
     };
-
-    eprintln!("==> host: hello-world, probe hello, KV read, KV write, chaining");
     let state = work.path().join("state");
     let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
-    let hello = median_load(&host.base_url, "/hello", duration, runs, CONNECTIONS).await?;
-    let probe_hello = median_load(&host.base_url, "/ok", duration, runs, CONNECTIONS).await?;
     let set = load::run(&Load::get(
         format!("{}/kv-set/bench?value", host.base_url),
         1,
@@ -208,26 +201,40 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     ))
     .await?;
     anyhow::ensure!(set.ok == 1, "kv-set failed");
-    let kv_read = median_load(&host.base_url, "/kv-get/bench", duration, runs, CONNECTIONS).await?;
-    let kv_write = median_load(
-        &host.base_url,
-        "/kv-set/bench?v",
-        duration,
+    let crowd = |base: &str, path: &str| {
+        Load::get(format!("{base}{path}"), CONNECTIONS, duration, 5_000_000)
+    };
+    let mut loads = vec![
+        crowd(&native.base_url, "/"),
+        crowd(&host.base_url, "/hello"),
+        crowd(&host.base_url, "/ok"),
+        crowd(&host.base_url, "/kv-get/bench"),
+        crowd(&host.base_url, "/kv-set/bench?v"),
+    ];
+    if let Some(reference) = &reference_server {
+        loads.push(crowd(&reference.base_url, "/hello"));
+    }
+    let mut medians = medians_after_warm_up(&loads, runs).await?.into_iter();
+    let mut next = || medians.next().context("a load without its figure");
+    let (native_hello, hello, probe_hello, kv_read, kv_write) =
+        (next()?, next()?, next()?, next()?, next()?);
+    let reference = reference_server.is_some().then(next).transpose()?;
+
+    let one = |path: &str| Load::get(format!("{}{path}", host.base_url), 1, duration, 5_000_000);
+    let mut medians = medians_after_warm_up(
+        &[
+            one("/ok"),
+            one("/fetch?url=http://backend.spin.internal/ok"),
+        ],
         runs,
-        CONNECTIONS,
     )
-    .await?;
-    let direct = median_load(&host.base_url, "/ok", duration, runs, 1).await?;
-    let chained = median_load(
-        &host.base_url,
-        "/fetch?url=http://backend.spin.internal/ok",
-        duration,
-        runs,
-        1,
-    )
-    .await?;
+    .await?
+    .into_iter();
+    let (Some(direct), Some(chained)) = (medians.next(), medians.next()) else {
+        anyhow::bail!("no chaining runs");
+    };
     let load_rss = host.rss_mib();
-    drop(host);
+    drop((host, native, reference_server));
 
     let other_tokens = cli.other_org_tokens;
     let webhook_duration = if cli.quick {
@@ -384,21 +391,13 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Median (by req/s) of `runs` GET load runs against `base + path`, none with errors.
-async fn median_load(
-    base: &str,
-    path: &str,
-    duration: Duration,
-    runs: usize,
-    connections: usize,
-) -> anyhow::Result<Stats> {
-    let load = Load::get(format!("{base}{path}"), connections, duration, 5_000_000);
-    // A short warm-up so first-request costs do not count.
-    let all = load::repeated(&load, runs, Duration::from_millis(300), 2_000).await?;
-    for stats in &all {
-        anyhow::ensure!(stats.errors == 0, "{path}: {} errors", stats.errors);
+/// Each load's median run of `runs`, taken in turns after a short warm-up of each (so
+/// first-request costs do not count); a failed request fails.
+async fn medians_after_warm_up(loads: &[Load], runs: usize) -> anyhow::Result<Vec<Stats>> {
+    for load in loads {
+        load::warm_up(load, Duration::from_millis(300), 2_000).await?;
     }
-    load::median(all)
+    load::medians_in_turns(&loads.iter().collect::<Vec<_>>(), runs).await
 }
 
 #[cfg(test)]
