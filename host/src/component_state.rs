@@ -10,7 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::key_value::KeyValueBackend;
+use crate::key_value::KeyValueStore;
 use crate::outbound::OutboundHooks;
 
 /// A component's settings, resolved from the manifest at start-up.
@@ -31,7 +31,7 @@ pub struct ComponentConfig {
 }
 
 /// Key-value stores by label, shared by every instance.
-pub type Stores = Arc<HashMap<String, Arc<dyn KeyValueBackend>>>;
+pub type Stores = Arc<HashMap<String, Arc<KeyValueStore>>>;
 
 /// The `T` of `Store<T>` for a component instance.
 pub struct ComponentState {
@@ -74,7 +74,7 @@ pub enum OpenError {
 
 impl ComponentState {
     /// The backend of store `label`, if this component may open it.
-    pub fn open_store(&self, label: &str) -> Result<Arc<dyn KeyValueBackend>, OpenError> {
+    pub fn open_store(&self, label: &str) -> Result<Arc<KeyValueStore>, OpenError> {
         if !self.config.key_value_stores.iter().any(|l| l == label) {
             return Err(OpenError::AccessDenied);
         }

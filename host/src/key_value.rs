@@ -7,8 +7,15 @@
 //! only if the value is still the one read when the CAS handle was made, including "still
 //! absent" — a concurrent create is reported as a conflict, never overwritten.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, TryLockError};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, FromRedisValue};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -38,38 +45,79 @@ pub enum CasOutcome {
     Conflict(Option<Vec<u8>>),
 }
 
-/// Operations every key-value backend provides.
-pub trait KeyValueBackend: Send + Sync {
+/// One named store on its backend. SQLite answers within the host call (statements take
+/// microseconds); Redis is awaited, so a worker serves its other requests meanwhile.
+pub enum KeyValueStore {
+    /// A label in a SQLite database.
+    Sqlite(SqliteStore),
+    /// A Redis server.
+    Redis(RedisStore),
+}
+
+/// Calls the same method on whichever backend the store is on.
+macro_rules! on_backend {
+    ($store:expr, $method:ident($($arg:expr),*)) => {
+        match $store {
+            KeyValueStore::Sqlite(store) => store.$method($($arg),*),
+            KeyValueStore::Redis(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+impl KeyValueStore {
     /// Reads a value.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        on_backend!(self, get(key))
+    }
+
     /// Writes a value.
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    pub async fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        on_backend!(self, set(key, value))
+    }
+
     /// Deletes a value; deleting a missing key succeeds.
-    fn delete(&self, key: &str) -> Result<(), StoreError>;
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        on_backend!(self, delete(key))
+    }
+
     /// Whether the key exists.
-    fn exists(&self, key: &str) -> Result<bool, StoreError>;
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        on_backend!(self, exists(key))
+    }
+
     /// Every key of the store.
-    fn keys(&self) -> Result<Vec<String>, StoreError>;
+    pub async fn keys(&self) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, keys())
+    }
+
     /// Writes `new` only if the current value equals `expected` (`None`: absent).
-    fn compare_and_swap(
+    pub async fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
         new: &[u8],
-    ) -> Result<CasOutcome, StoreError>;
+    ) -> Result<CasOutcome, StoreError> {
+        on_backend!(self, compare_and_swap(key, expected, new))
+    }
+
     /// Adds `delta` to the 8-byte little-endian integer at `key` (absent = 0).
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError>;
+    pub async fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        on_backend!(self, increment(key, delta))
+    }
+
     /// Reads several values.
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        keys.iter().map(|k| self.get(k)).collect()
+    pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        on_backend!(self, get_many(keys))
     }
+
     /// Writes several values.
-    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        items.iter().try_for_each(|(k, v)| self.set(k, v))
+    pub async fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        on_backend!(self, set_many(items))
     }
+
     /// Deletes several values.
-    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
-        keys.iter().try_for_each(|k| self.delete(k))
+    pub async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        on_backend!(self, delete_many(keys))
     }
 }
 
@@ -292,12 +340,13 @@ impl SqliteStore {
     }
 }
 
-impl KeyValueBackend for SqliteStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+// The operations of [`KeyValueStore`], answered within the call.
+impl SqliteStore {
+    pub(crate) fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| Ok(self.read(c, key)?))
     }
 
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    pub(crate) fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.with(|c| {
             c.prepare_cached(SQL_SET)?
                 .execute(params![self.label, key, value])?;
@@ -305,7 +354,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.with(|c| {
             c.prepare_cached(SQL_DELETE)?
                 .execute(params![self.label, key])?;
@@ -313,7 +362,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn exists(&self, key: &str) -> Result<bool, StoreError> {
+    pub(crate) fn exists(&self, key: &str) -> Result<bool, StoreError> {
         self.with(|c| {
             Ok(
                 c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
@@ -324,7 +373,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn keys(&self) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn keys(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
             Ok(
                 c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
@@ -334,7 +383,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn compare_and_swap(
+    pub(crate) fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
@@ -351,7 +400,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+    pub(crate) fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.transaction(|tx| {
             let value = decode_counter(self.read(tx, key)?)?
                 .checked_add(delta)
@@ -365,7 +414,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    pub(crate) fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.with(|c| {
             // One read transaction: a consistent snapshot, and one lock instead of one
             // per key.
@@ -379,7 +428,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    pub(crate) fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         self.transaction(|tx| {
             let mut stmt = tx.prepare_cached(SQL_SET)?;
             for (k, v) in items {
@@ -389,7 +438,7 @@ impl KeyValueBackend for SqliteStore {
         })
     }
 
-    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+    pub(crate) fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
         self.transaction(|tx| {
             let mut stmt = tx.prepare_cached(SQL_DELETE)?;
             for k in keys {
@@ -404,13 +453,35 @@ impl KeyValueBackend for SqliteStore {
 // Redis
 
 /// A store on a Redis server; keys are used as they are, as Spin's Redis store does.
+/// Commands are awaited on a multiplexed connection of the calling thread (see
+/// [`REDIS_CONNECTIONS`]), opened on first use and again after it failed.
 pub struct RedisStore {
     client: redis::Client,
-    conn: Mutex<Option<redis::Connection>>,
+    /// This store's entry in every thread's [`REDIS_CONNECTIONS`].
+    id: u64,
 }
 
+thread_local! {
+    /// The Redis connections a thread opened, by store. A multiplexed connection is driven
+    /// by a task on the async runtime that opened it, and each worker thread runs its own
+    /// runtime: with a connection per thread, no command waits for another worker to be
+    /// free, and the commands of a worker's concurrent requests share its connection
+    /// (pipelined), not a lock.
+    static REDIS_CONNECTIONS: RefCell<HashMap<u64, MultiplexedConnection>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Ids of [`RedisStore`]s.
+static NEXT_REDIS_STORE: AtomicU64 = AtomicU64::new(0);
+
+/// How long a Redis command may take before it fails (the client's default, 500 ms, is
+/// short for a large `MSET` on a busy server).
+const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Compare-and-swap as one atomic script: ARGV[1] is "1" when a value is expected.
-const CAS_SCRIPT: &str = r"
+static CAS_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '1' then
   if current ~= ARGV[2] then return {0, current} end
@@ -419,10 +490,14 @@ else
 end
 redis.call('SET', KEYS[1], ARGV[3])
 return {1, false}
-";
+",
+    )
+});
 
 /// Increment of an 8-byte little-endian counter as one atomic script.
-const INCREMENT_SCRIPT: &str = r"
+static INCREMENT_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
 local current = redis.call('GET', KEYS[1])
 local value = 0
 if current then
@@ -432,108 +507,123 @@ end
 value = value + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], struct.pack('<i8', value))
 return tostring(value)
-";
+",
+    )
+});
 
 impl RedisStore {
     /// Connects lazily to `url` (`redis://host:port/db`).
     pub fn new(url: &str) -> Result<Self, StoreError> {
         Ok(Self {
             client: redis::Client::open(url)?,
-            conn: Mutex::new(None),
+            id: NEXT_REDIS_STORE.fetch_add(1, Ordering::Relaxed),
         })
     }
 
-    /// Checks the server answers (used at start-up for a clear error).
+    /// Checks the server answers (used at start-up, before any runtime serves requests,
+    /// for a clear error).
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.with(|c| redis::cmd("PING").query::<String>(c).map(drop))
+        let mut conn = self.client.get_connection()?;
+        redis::cmd("PING").query::<String>(&mut conn)?;
+        Ok(())
     }
 
-    fn with<T>(
-        &self,
-        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> Result<T, StoreError> {
-        let run = || {
-            let mut guard = self
-                .conn
-                .lock()
-                .map_err(|_| StoreError("redis connection lock poisoned".into()))?;
-            if guard.is_none() {
-                *guard = Some(self.client.get_connection()?);
-            }
-            let conn = guard
-                .as_mut()
-                .ok_or_else(|| StoreError("redis connection missing".into()))?;
-            match f(conn) {
-                Ok(value) => Ok(value),
-                Err(err) => {
-                    if err.is_io_error() || err.is_connection_dropped() {
-                        *guard = None;
-                    }
-                    Err(err.into())
-                }
-            }
-        };
-        // Network I/O inside a host call: tell the async runtime this thread blocks.
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(run)
-            }
-            _ => run(),
+    /// This thread's connection, opened if it has none.
+    async fn connection(&self) -> Result<MultiplexedConnection, StoreError> {
+        if let Some(conn) = REDIS_CONNECTIONS.with_borrow(|c| c.get(&self.id).cloned()) {
+            return Ok(conn);
         }
+        let config =
+            AsyncConnectionConfig::new().set_response_timeout(Some(REDIS_RESPONSE_TIMEOUT));
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        // Another request of this thread may have connected meanwhile: keep one.
+        Ok(REDIS_CONNECTIONS.with_borrow_mut(|c| c.entry(self.id).or_insert(conn).clone()))
+    }
+
+    /// Sends `cmd` and reads its reply.
+    async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        let reply = cmd.query_async(&mut conn).await;
+        self.checked(reply)
+    }
+
+    /// Runs `script` with its keys and arguments.
+    async fn invoke<T: FromRedisValue>(
+        &self,
+        script: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        let reply = script.invoke_async(&mut conn).await;
+        self.checked(reply)
+    }
+
+    /// `reply` as a store result; a connection that failed is dropped, so the next
+    /// command opens a new one.
+    fn checked<T>(&self, reply: redis::RedisResult<T>) -> Result<T, StoreError> {
+        reply.map_err(|err| {
+            if err.is_io_error()
+                || err.is_connection_dropped()
+                || err.is_timeout()
+                || err.is_unrecoverable_error()
+            {
+                REDIS_CONNECTIONS.with_borrow_mut(|c| c.remove(&self.id));
+            }
+            err.into()
+        })
     }
 }
 
-impl KeyValueBackend for RedisStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with(|c| redis::cmd("GET").arg(key).query(c))
+// The operations of [`KeyValueStore`], awaited.
+impl RedisStore {
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.query(redis::cmd("GET").arg(key)).await
     }
 
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.with(|c| redis::cmd("SET").arg(key).arg(value).query(c))
+    pub(crate) async fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.query(redis::cmd("SET").arg(key).arg(value)).await
     }
 
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|c| redis::cmd("DEL").arg(key).query(c))
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.query(redis::cmd("DEL").arg(key)).await
     }
 
-    fn exists(&self, key: &str) -> Result<bool, StoreError> {
-        self.with(|c| redis::cmd("EXISTS").arg(key).query(c))
+    pub(crate) async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.query(redis::cmd("EXISTS").arg(key)).await
     }
 
-    fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.with(|c| {
-            let mut keys = Vec::new();
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("COUNT")
-                    .arg(1000)
-                    .query(c)?;
-                keys.extend(batch);
-                if next == 0 {
-                    return Ok(keys);
-                }
-                cursor = next;
+    pub(crate) async fn keys(&self) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = self
+                .query(redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(1000))
+                .await?;
+            keys.extend(batch);
+            if next == 0 {
+                return Ok(keys);
             }
-        })
+            cursor = next;
+        }
     }
 
-    fn compare_and_swap(
+    pub(crate) async fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<CasOutcome, StoreError> {
-        let script = redis::Script::new(CAS_SCRIPT);
-        let (swapped, current): (i64, Option<Vec<u8>>) = self.with(|c| {
-            script
-                .key(key)
-                .arg(if expected.is_some() { "1" } else { "0" })
-                .arg(expected.unwrap_or_default())
-                .arg(new)
-                .invoke(c)
-        })?;
+        let (swapped, current): (i64, Option<Vec<u8>>) = self
+            .invoke(
+                CAS_SCRIPT
+                    .key(key)
+                    .arg(if expected.is_some() { "1" } else { "0" })
+                    .arg(expected.unwrap_or_default())
+                    .arg(new),
+            )
+            .await?;
         Ok(if swapped == 1 {
             CasOutcome::Swapped
         } else {
@@ -541,96 +631,101 @@ impl KeyValueBackend for RedisStore {
         })
     }
 
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        let script = redis::Script::new(INCREMENT_SCRIPT);
-        let value: String = self.with(|c| script.key(key).arg(delta).invoke(c))?;
+    pub(crate) async fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        let value: String = self.invoke(INCREMENT_SCRIPT.key(key).arg(delta)).await?;
         value
             .parse()
             .map_err(|_| StoreError(format!("increment: bad reply '{value}'")))
     }
 
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    pub(crate) async fn get_many(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        self.with(|c| redis::cmd("MGET").arg(keys).query(c))
+        self.query(redis::cmd("MGET").arg(keys)).await
     }
 
-    fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    pub(crate) async fn set_many(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());
         }
-        self.with(|c| {
-            let mut cmd = redis::cmd("MSET");
-            for (k, v) in items {
-                cmd.arg(k).arg(v.as_slice());
-            }
-            cmd.query(c)
-        })
+        let mut cmd = redis::cmd("MSET");
+        for (k, v) in items {
+            cmd.arg(k).arg(v.as_slice());
+        }
+        self.query(&cmd).await
     }
 
-    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+    pub(crate) async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
         if keys.is_empty() {
             return Ok(());
         }
-        self.with(|c| redis::cmd("DEL").arg(keys).query(c))
+        self.query(redis::cmd("DEL").arg(keys)).await
     }
 }
 
 /// Behaviour every backend must show; run against SQLite always and Redis when a server
 /// is available.
 #[cfg(test)]
-pub(crate) fn conformance(store: &dyn KeyValueBackend) {
-    assert_eq!(store.get("k").unwrap(), None);
-    store.set("k", b"v1").unwrap();
-    store.set("k", b"v2").unwrap();
-    assert_eq!(store.get("k").unwrap().as_deref(), Some(&b"v2"[..]));
-    assert!(store.exists("k").unwrap());
-    assert!(store.keys().unwrap().contains(&"k".to_owned()));
-    store.delete("k").unwrap();
-    store.delete("k").unwrap();
-    assert!(!store.exists("k").unwrap());
+pub(crate) async fn conformance(store: &KeyValueStore) {
+    assert_eq!(store.get("k").await.unwrap(), None);
+    store.set("k", b"v1").await.unwrap();
+    store.set("k", b"v2").await.unwrap();
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]));
+    assert!(store.exists("k").await.unwrap());
+    assert!(store.keys().await.unwrap().contains(&"k".to_owned()));
+    store.delete("k").await.unwrap();
+    store.delete("k").await.unwrap();
+    assert!(!store.exists("k").await.unwrap());
 
     // Strict CAS: creating succeeds once; a second create from the same snapshot fails.
     assert_eq!(
-        store.compare_and_swap("c", None, b"a").unwrap(),
+        store.compare_and_swap("c", None, b"a").await.unwrap(),
         CasOutcome::Swapped
     );
     assert_eq!(
-        store.compare_and_swap("c", None, b"b").unwrap(),
+        store.compare_and_swap("c", None, b"b").await.unwrap(),
         CasOutcome::Conflict(Some(b"a".to_vec()))
     );
     assert_eq!(
-        store.compare_and_swap("c", Some(b"x"), b"b").unwrap(),
+        store.compare_and_swap("c", Some(b"x"), b"b").await.unwrap(),
         CasOutcome::Conflict(Some(b"a".to_vec()))
     );
     assert_eq!(
-        store.compare_and_swap("c", Some(b"a"), b"b").unwrap(),
+        store.compare_and_swap("c", Some(b"a"), b"b").await.unwrap(),
         CasOutcome::Swapped
     );
-    assert_eq!(store.get("c").unwrap().as_deref(), Some(&b"b"[..]));
+    assert_eq!(store.get("c").await.unwrap().as_deref(), Some(&b"b"[..]));
 
-    assert_eq!(store.increment("n", 5).unwrap(), 5);
-    assert_eq!(store.increment("n", -2).unwrap(), 3);
+    assert_eq!(store.increment("n", 5).await.unwrap(), 5);
+    assert_eq!(store.increment("n", -2).await.unwrap(), 3);
     assert_eq!(
-        store.get("n").unwrap().unwrap(),
+        store.get("n").await.unwrap().unwrap(),
         3i64.to_le_bytes().to_vec()
     );
-    assert!(store.increment("c", 1).is_err(), "non-counter value");
+    assert!(store.increment("c", 1).await.is_err(), "non-counter value");
 
     store
         .set_many(&[("m1".into(), b"1".to_vec()), ("m2".into(), b"2".to_vec())])
+        .await
         .unwrap();
     assert_eq!(
         store
             .get_many(&["m1".into(), "nope".into(), "m2".into()])
+            .await
             .unwrap(),
         vec![Some(b"1".to_vec()), None, Some(b"2".to_vec())]
     );
-    store.delete_many(&["m1".into(), "m2".into()]).unwrap();
-    assert_eq!(store.get("m1").unwrap(), None);
+    store
+        .delete_many(&["m1".into(), "m2".into()])
+        .await
+        .unwrap();
+    assert_eq!(store.get("m1").await.unwrap(), None);
     for key in ["c", "n"] {
-        store.delete(key).unwrap();
+        store.delete(key).await.unwrap();
     }
 }
 
@@ -638,11 +733,11 @@ pub(crate) fn conformance(store: &dyn KeyValueBackend) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sqlite_conformance_and_isolation_between_labels() {
+    #[tokio::test]
+    async fn sqlite_conformance_and_isolation_between_labels() {
         let dir = std::env::temp_dir().join(format!("kv-test-{}", std::process::id()));
         let db = SqliteDatabase::open(&dir.join("sqlite_key_value.db")).unwrap();
-        conformance(&db.store("default"));
+        conformance(&KeyValueStore::Sqlite(db.store("default"))).await;
         db.store("a").set("k", b"v").unwrap();
         assert!(!db.store("b").exists("k").unwrap());
         std::fs::remove_dir_all(dir).unwrap();
@@ -672,14 +767,14 @@ mod tests {
     }
 
     /// Runs when `GIT_ACCESS_TEST_REDIS_URL` points at a Redis server (CI starts one).
-    #[test]
-    fn redis_conformance() {
+    #[tokio::test]
+    async fn redis_conformance() {
         let Ok(url) = std::env::var("GIT_ACCESS_TEST_REDIS_URL") else {
             eprintln!("skipped: GIT_ACCESS_TEST_REDIS_URL is not set");
             return;
         };
         let store = RedisStore::new(&url).unwrap();
         store.ping().unwrap();
-        conformance(&store);
+        conformance(&KeyValueStore::Redis(store)).await;
     }
 }

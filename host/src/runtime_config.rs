@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, Context as _};
 use serde::Deserialize;
 
-use crate::key_value::{KeyValueBackend, RedisStore, SqliteDatabase};
+use crate::key_value::{KeyValueStore, RedisStore, SqliteDatabase};
 
 /// The parsed file.
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +66,7 @@ pub fn open_stores(
     config: &RuntimeConfig,
     config_dir: &Path,
     state_dir: &Path,
-) -> anyhow::Result<HashMap<String, Arc<dyn KeyValueBackend>>> {
+) -> anyhow::Result<HashMap<String, Arc<KeyValueStore>>> {
     let mut databases: HashMap<PathBuf, SqliteDatabase> = HashMap::new();
     let mut sqlite = |path: PathBuf| -> anyhow::Result<SqliteDatabase> {
         if let Some(db) = databases.get(&path) {
@@ -78,15 +78,15 @@ pub fn open_stores(
         Ok(db)
     };
     let default_db = state_dir.join("sqlite_key_value.db");
-    let mut stores: HashMap<String, Arc<dyn KeyValueBackend>> = HashMap::new();
+    let mut stores: HashMap<String, Arc<KeyValueStore>> = HashMap::new();
     for (label, store) in &config.key_value_store {
-        let backend: Arc<dyn KeyValueBackend> = match store {
+        let backend: Arc<KeyValueStore> = match store {
             StoreConfig::Spin { path } => {
                 let path = path
                     .as_ref()
                     .map(|p| config_dir.join(p))
                     .unwrap_or_else(|| default_db.clone());
-                Arc::new(sqlite(path)?.store(label))
+                Arc::new(KeyValueStore::Sqlite(sqlite(path)?.store(label)))
             }
             StoreConfig::Redis { url } => {
                 let store =
@@ -94,7 +94,7 @@ pub fn open_stores(
                 store.ping().map_err(|e| {
                     anyhow!("[key_value_store.{label}] cannot reach Redis at {url}: {e}")
                 })?;
-                Arc::new(store)
+                Arc::new(KeyValueStore::Redis(store))
             }
         };
         stores.insert(label.clone(), backend);
@@ -102,7 +102,7 @@ pub fn open_stores(
     if !stores.contains_key("default") {
         stores.insert(
             "default".into(),
-            Arc::new(sqlite(default_db)?.store("default")),
+            Arc::new(KeyValueStore::Sqlite(sqlite(default_db)?.store("default"))),
         );
     }
     Ok(stores)
@@ -134,11 +134,11 @@ path = "cache.db"
         );
     }
 
-    #[test]
-    fn default_store_is_sqlite_in_the_state_dir() {
+    #[tokio::test]
+    async fn default_store_is_sqlite_in_the_state_dir() {
         let dir = std::env::temp_dir().join(format!("rc-test-{}", std::process::id()));
         let stores = open_stores(&RuntimeConfig::default(), &dir, &dir).unwrap();
-        stores["default"].set("k", b"v").unwrap();
+        stores["default"].set("k", b"v").await.unwrap();
         assert!(dir.join("sqlite_key_value.db").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }

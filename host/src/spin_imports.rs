@@ -9,7 +9,7 @@ use std::sync::Arc;
 use wasmtime::component::Resource;
 
 use crate::component_state::{ComponentState, OpenError};
-use crate::key_value::KeyValueBackend;
+use crate::key_value::KeyValueStore;
 
 /// Generated bindings for the vendored Spin WIT in `host/wit/spin@2.0.0`.
 #[allow(missing_docs)]
@@ -17,7 +17,7 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "wit/spin@2.0.0",
         world: "fermyon:spin/host",
-        imports: { default: trappable },
+        imports: { default: async | trappable },
         with: {
             "fermyon:spin/key-value.store": super::OpenStore,
         },
@@ -27,7 +27,7 @@ pub mod bindings {
 use bindings::fermyon::spin::{key_value, variables};
 
 /// A store a guest has opened.
-pub struct OpenStore(Arc<dyn KeyValueBackend>);
+pub struct OpenStore(Arc<KeyValueStore>);
 
 /// Adds the Spin imports to a linker.
 pub fn add_to_linker(
@@ -45,8 +45,16 @@ fn kv_error(err: impl std::fmt::Display) -> key_value::Error {
 
 impl key_value::Host for ComponentState {}
 
+impl ComponentState {
+    /// The backend of a store the guest opened (shared, so no borrow of the table is held
+    /// while a command is awaited).
+    fn opened(&self, store: &Resource<OpenStore>) -> wasmtime::Result<Arc<KeyValueStore>> {
+        Ok(self.table.get(store)?.0.clone())
+    }
+}
+
 impl key_value::HostStore for ComponentState {
-    fn open(
+    async fn open(
         &mut self,
         label: String,
     ) -> wasmtime::Result<Result<Resource<OpenStore>, key_value::Error>> {
@@ -57,59 +65,58 @@ impl key_value::HostStore for ComponentState {
         }
     }
 
-    fn get(
+    async fn get(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
-        Ok(self.table.get(&store)?.0.get(&key).map_err(kv_error))
+        Ok(self.opened(&store)?.get(&key).await.map_err(kv_error))
     }
 
-    fn set(
+    async fn set(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
         Ok(self
-            .table
-            .get(&store)?
-            .0
+            .opened(&store)?
             .set(&key, &value)
+            .await
             .map_err(kv_error))
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        Ok(self.table.get(&store)?.0.delete(&key).map_err(kv_error))
+        Ok(self.opened(&store)?.delete(&key).await.map_err(kv_error))
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        Ok(self.table.get(&store)?.0.exists(&key).map_err(kv_error))
+        Ok(self.opened(&store)?.exists(&key).await.map_err(kv_error))
     }
 
-    fn get_keys(
+    async fn get_keys(
         &mut self,
         store: Resource<OpenStore>,
     ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        Ok(self.table.get(&store)?.0.keys().map_err(kv_error))
+        Ok(self.opened(&store)?.keys().await.map_err(kv_error))
     }
 
-    fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         Ok(())
     }
 }
 
 impl variables::Host for ComponentState {
-    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
         if crate::manifest::check_variable_name(&name).is_err() {
             return Ok(Err(variables::Error::InvalidName(name)));
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use wasmtime::component::Resource;
 
 use crate::component_state::{ComponentState, OpenError};
-use crate::key_value::{CasOutcome, KeyValueBackend};
+use crate::key_value::{CasOutcome, KeyValueStore};
 
 /// Generated bindings for the vendored WIT in `host/wit/keyvalue@0.2.0-draft2`.
 #[allow(missing_docs)]
@@ -14,7 +14,7 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "wit/keyvalue@0.2.0-draft2",
         world: "wasi:keyvalue/imports",
-        imports: { default: trappable },
+        imports: { default: async | trappable },
         with: {
             "wasi:keyvalue/store.bucket": super::Bucket,
             "wasi:keyvalue/atomics.cas": super::CasHandle,
@@ -25,11 +25,11 @@ pub mod bindings {
 use bindings::wasi::keyvalue::{atomics, batch, store};
 
 /// An open bucket.
-pub struct Bucket(Arc<dyn KeyValueBackend>);
+pub struct Bucket(Arc<KeyValueStore>);
 
 /// A compare-and-swap in progress: the value seen when it was made.
 pub struct CasHandle {
-    backend: Arc<dyn KeyValueBackend>,
+    backend: Arc<KeyValueStore>,
     key: String,
     seen: Option<Vec<u8>>,
 }
@@ -50,13 +50,13 @@ fn other(err: impl std::fmt::Display) -> store::Error {
 }
 
 impl ComponentState {
-    fn bucket(&self, bucket: &Resource<Bucket>) -> wasmtime::Result<Arc<dyn KeyValueBackend>> {
+    fn bucket(&self, bucket: &Resource<Bucket>) -> wasmtime::Result<Arc<KeyValueStore>> {
         Ok(self.table.get(bucket)?.0.clone())
     }
 }
 
 impl store::Host for ComponentState {
-    fn open(
+    async fn open(
         &mut self,
         identifier: String,
     ) -> wasmtime::Result<Result<Resource<Bucket>, store::Error>> {
@@ -69,40 +69,40 @@ impl store::Host for ComponentState {
 }
 
 impl store::HostBucket for ComponentState {
-    fn get(
+    async fn get(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
-        Ok(self.bucket(&bucket)?.get(&key).map_err(other))
+        Ok(self.bucket(&bucket)?.get(&key).await.map_err(other))
     }
 
-    fn set(
+    async fn set(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        Ok(self.bucket(&bucket)?.set(&key, &value).map_err(other))
+        Ok(self.bucket(&bucket)?.set(&key, &value).await.map_err(other))
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        Ok(self.bucket(&bucket)?.delete(&key).map_err(other))
+        Ok(self.bucket(&bucket)?.delete(&key).await.map_err(other))
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<bool, store::Error>> {
-        Ok(self.bucket(&bucket)?.exists(&key).map_err(other))
+        Ok(self.bucket(&bucket)?.exists(&key).await.map_err(other))
     }
 
-    fn list_keys(
+    async fn list_keys(
         &mut self,
         bucket: Resource<Bucket>,
         _cursor: Option<String>,
@@ -110,27 +110,32 @@ impl store::HostBucket for ComponentState {
         Ok(self
             .bucket(&bucket)?
             .keys()
+            .await
             .map(|keys| store::KeyResponse { keys, cursor: None })
             .map_err(other))
     }
 
-    fn drop(&mut self, bucket: Resource<Bucket>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, bucket: Resource<Bucket>) -> wasmtime::Result<()> {
         self.table.delete(bucket)?;
         Ok(())
     }
 }
 
 impl atomics::Host for ComponentState {
-    fn increment(
+    async fn increment(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, store::Error>> {
-        Ok(self.bucket(&bucket)?.increment(&key, delta).map_err(other))
+        Ok(self
+            .bucket(&bucket)?
+            .increment(&key, delta)
+            .await
+            .map_err(other))
     }
 
-    fn swap(
+    async fn swap(
         &mut self,
         cas: Resource<CasHandle>,
         value: Vec<u8>,
@@ -139,6 +144,7 @@ impl atomics::Host for ComponentState {
         match handle
             .backend
             .compare_and_swap(&handle.key, handle.seen.as_deref(), &value)
+            .await
         {
             Ok(CasOutcome::Swapped) => Ok(Ok(())),
             Ok(CasOutcome::Conflict(current)) => {
@@ -155,34 +161,34 @@ impl atomics::Host for ComponentState {
 }
 
 impl atomics::HostCas for ComponentState {
-    fn new(
+    async fn new(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> wasmtime::Result<Result<Resource<CasHandle>, store::Error>> {
         let backend = self.bucket(&bucket)?;
-        let seen = match backend.get(&key) {
+        let seen = match backend.get(&key).await {
             Ok(seen) => seen,
             Err(err) => return Ok(Err(other(err))),
         };
         Ok(Ok(self.table.push(CasHandle { backend, key, seen })?))
     }
 
-    fn current(
+    async fn current(
         &mut self,
         cas: Resource<CasHandle>,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
         Ok(Ok(self.table.get(&cas)?.seen.clone()))
     }
 
-    fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
         self.table.delete(cas)?;
         Ok(())
     }
 }
 
 impl batch::Host for ComponentState {
-    fn get_many(
+    async fn get_many(
         &mut self,
         bucket: Resource<Bucket>,
         keys: Vec<String>,
@@ -190,23 +196,32 @@ impl batch::Host for ComponentState {
         Ok(self
             .bucket(&bucket)?
             .get_many(&keys)
+            .await
             .map(|values| keys.into_iter().zip(values).collect())
             .map_err(other))
     }
 
-    fn set_many(
+    async fn set_many(
         &mut self,
         bucket: Resource<Bucket>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        Ok(self.bucket(&bucket)?.set_many(&key_values).map_err(other))
+        Ok(self
+            .bucket(&bucket)?
+            .set_many(&key_values)
+            .await
+            .map_err(other))
     }
 
-    fn delete_many(
+    async fn delete_many(
         &mut self,
         bucket: Resource<Bucket>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        Ok(self.bucket(&bucket)?.delete_many(&keys).map_err(other))
+        Ok(self
+            .bucket(&bucket)?
+            .delete_many(&keys)
+            .await
+            .map_err(other))
     }
 }

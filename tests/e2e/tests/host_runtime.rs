@@ -242,6 +242,50 @@ fn redis_backend_from_a_runtime_config() {
 }
 
 #[test]
+fn the_redis_backend_reconnects_when_the_server_comes_back() {
+    let Some(redis) = RedisServer::start() else {
+        eprintln!("SKIPPED: redis-server is not installed (CI installs it from Debian)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
+            redis.port
+        ),
+    )
+    .unwrap();
+    let host = start(
+        dir.path(),
+        &["--runtime-config-file", config_file.to_str().unwrap()],
+    )
+    .unwrap();
+    // A few requests, so that every worker thread has its connection.
+    for expected in 1..=4 {
+        assert_eq!(host.get("/increment/r").unwrap().body, expected.to_string());
+    }
+    let port = redis.port;
+    drop(redis);
+    let down = host.get("/increment/r").unwrap();
+    assert_eq!(down.status, 500, "{}", down.body);
+    assert!(down.body.contains("redis"), "{}", down.body);
+
+    let _redis = RedisServer::start_on(port).expect("redis-server restarts on its port");
+    // The server starts empty. A worker whose connection broke drops it on its first
+    // command and connects again on the next, so within a few requests all succeed.
+    let replies: Vec<_> = (0..8).map(|_| host.get("/increment/r").unwrap()).collect();
+    let counted: Vec<&str> = replies
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert!(replies[4..].iter().all(|r| r.status == 200), "{replies:?}");
+    assert_eq!(counted.first(), Some(&"1"), "{replies:?}");
+}
+
+#[test]
 fn manifest_errors_name_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = probe_app(dir.path(), "key_value_storez = [\"default\"]");
@@ -345,6 +389,10 @@ impl RedisServer {
             .local_addr()
             .ok()?
             .port();
+        Self::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Option<Self> {
         let child = Command::new("redis-server")
             .args([
                 "--port",
