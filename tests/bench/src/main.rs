@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
 use load::{Load, Stats};
-use processes::{first_ok, host_command, Server};
+use processes::{first_ok, host_command, RedisServer, Server};
 use report::Report;
 
 #[derive(Parser)]
@@ -193,14 +193,26 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let state = work.path().join("state");
     let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
-    let set = load::run(&Load::get(
-        format!("{}/kv-set/bench?value", host.base_url),
-        1,
-        duration,
-        1,
-    ))
-    .await?;
-    anyhow::ensure!(set.ok == 1, "kv-set failed");
+    store_bench_key(&host.base_url).await?;
+    // The same components with the key-value store on Redis, when there is a Redis.
+    let redis = match RedisServer::start().await {
+        Ok(redis) => {
+            let config = work.path().join("redis-runtime-config.toml");
+            std::fs::write(
+                &config,
+                format!(
+                    "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+                    redis.url
+                ),
+            )?;
+            let mut command = host_command(host_bin, &manifest, &work.path().join("redis-state"));
+            command.arg("--runtime-config-file").arg(&config);
+            let host = Server::spawn(command).await?;
+            store_bench_key(&host.base_url).await?;
+            Ok((redis, host))
+        }
+        Err(why) => Err(why),
+    };
     let crowd = |base: &str, path: &str| {
         Load::get(format!("{base}{path}"), CONNECTIONS, duration, 5_000_000)
     };
@@ -211,6 +223,10 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         crowd(&host.base_url, "/kv-get/bench"),
         crowd(&host.base_url, "/kv-set/bench?v"),
     ];
+    if let Ok((_, redis_host)) = &redis {
+        loads.push(crowd(&redis_host.base_url, "/kv-get/bench"));
+        loads.push(crowd(&redis_host.base_url, "/kv-set/bench?v"));
+    }
     if let Some(reference) = &reference_server {
         loads.push(crowd(&reference.base_url, "/hello"));
     }
@@ -218,7 +234,12 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let mut next = || medians.next().context("a load without its figure");
     let (native_hello, hello, probe_hello, kv_read, kv_write) =
         (next()?, next()?, next()?, next()?, next()?);
+    let redis_kv = match &redis {
+        Ok(_) => Ok((next()?, next()?)),
+        Err(why) => Err(why.clone()),
+    };
     let reference = reference_server.is_some().then(next).transpose()?;
+    drop(redis);
 
     let one = |path: &str| Load::get(format!("{}{path}", host.base_url), 1, duration, 5_000_000);
     let mut medians = medians_after_warm_up(
@@ -309,6 +330,25 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         &probe_hello,
         0.8,
     );
+    match &redis_kv {
+        Ok((read, write)) => {
+            report.ratio(
+                "KV read req/s on Redis vs the probe's hello (same component, 32 conns)",
+                read,
+                &probe_hello,
+                0.8,
+            );
+            report.ratio(
+                "KV write req/s on Redis vs the probe's hello (same component, 32 conns)",
+                write,
+                &probe_hello,
+                0.8,
+            );
+        }
+        Err(why) => {
+            report.not_measured("KV read and write on Redis", why);
+        }
+    }
     report.chaining(&chained, &direct, 100.0);
     report.cold_start(&cold, &warm, 1000.0);
     report.value(
@@ -360,6 +400,10 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     report.raw("host probe hello (/ok)", &probe_hello);
     report.raw("host KV read", &kv_read);
     report.raw("host KV write", &kv_write);
+    if let Ok((read, write)) = &redis_kv {
+        report.raw("host KV read on Redis", read);
+        report.raw("host KV write on Redis", write);
+    }
     report.raw("host probe hello (/ok), 1 conn", &direct);
     report.raw("host chained call, 1 conn", &chained);
     if let Ok(webhook) = &api.webhook {
@@ -389,6 +433,19 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Stores the value the KV read figure reads.
+async fn store_bench_key(base: &str) -> anyhow::Result<()> {
+    let set = load::run(&Load::get(
+        format!("{base}/kv-set/bench?value"),
+        1,
+        Duration::from_secs(10),
+        1,
+    ))
+    .await?;
+    anyhow::ensure!(set.ok == 1, "kv-set failed at {base}");
+    Ok(())
 }
 
 /// Each load's median run of `runs`, taken in turns after a short warm-up of each (so

@@ -105,6 +105,45 @@ impl Server {
     }
 }
 
+/// A `redis-server` on a free loopback port, without persistence, killed on drop.
+pub struct RedisServer {
+    _child: Child,
+    /// `redis://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl RedisServer {
+    /// Starts one, or says why not (no `redis-server` on the `PATH`: CI installs it from
+    /// Debian).
+    pub async fn start() -> Result<Self, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start redis-server: {e}"))?;
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("redis-server did not listen within 10 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(Self {
+            _child: child,
+            url: format!("redis://127.0.0.1:{port}"),
+        })
+    }
+}
+
 /// The host serving `manifest` with a given state dir.
 pub fn host_command(host_bin: &Path, manifest: &Path, state_dir: &Path) -> Command {
     let mut command = Command::new(host_bin);
