@@ -207,20 +207,7 @@ fn redis_backend_from_a_runtime_config() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config_file = dir.path().join("runtime-config.toml");
-    std::fs::write(
-        &config_file,
-        format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
-            redis.port
-        ),
-    )
-    .unwrap();
-    let host = start(
-        dir.path(),
-        &["--runtime-config-file", config_file.to_str().unwrap()],
-    )
-    .unwrap();
+    let host = start_on_redis(dir.path(), &redis);
     assert_eq!(host.get("/increment/r").unwrap().body, "1");
     assert_eq!(host.get("/increment/r").unwrap().body, "2");
     assert_eq!(host.get("/cas/c").unwrap().status, 200);
@@ -248,20 +235,7 @@ fn the_redis_backend_reconnects_when_the_server_comes_back() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config_file = dir.path().join("runtime-config.toml");
-    std::fs::write(
-        &config_file,
-        format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
-            redis.port
-        ),
-    )
-    .unwrap();
-    let host = start(
-        dir.path(),
-        &["--runtime-config-file", config_file.to_str().unwrap()],
-    )
-    .unwrap();
+    let host = start_on_redis(dir.path(), &redis);
     // A few requests, so that every worker thread has its connection.
     for expected in 1..=4 {
         assert_eq!(host.get("/increment/r").unwrap().body, expected.to_string());
@@ -374,6 +348,24 @@ fn plugin_check_accepts_the_github_plugin_and_explains_what_is_wrong_with_a_brok
         text.contains("does not export git-access:provider/provider@0.1.0"),
         "{text}"
     );
+}
+
+/// The probe app with its `default` store on `redis` (through a runtime config).
+fn start_on_redis(dir: &Path, redis: &RedisServer) -> Host {
+    let config_file = dir.join("runtime-config.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
+            redis.port
+        ),
+    )
+    .unwrap();
+    start(
+        dir,
+        &["--runtime-config-file", config_file.to_str().unwrap()],
+    )
+    .unwrap()
 }
 
 /// A throwaway `redis-server` on a free port, stopped on drop.
