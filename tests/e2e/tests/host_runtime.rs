@@ -260,6 +260,80 @@ fn the_redis_backend_reconnects_when_the_server_comes_back() {
 }
 
 #[test]
+fn sigterm_lets_the_request_in_flight_finish_then_the_host_exits() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    // An upstream that answers one request a second after it arrives.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_port = upstream.local_addr().unwrap().port();
+    let (arrived, request_arrived) = std::sync::mpsc::channel();
+    let slow = std::thread::spawn(move || {
+        let (mut conn, _) = upstream.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        arrived.send(()).unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nslow")
+            .unwrap();
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let probe = components_dir().join("sandbox_probe.wasm");
+    let host = start_manifest(
+        dir.path(),
+        &format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "drain"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{probe}"
+allowed_outbound_hosts = ["http://127.0.0.1:{upstream_port}"]
+"#,
+            probe = probe.display()
+        ),
+    );
+    let authority = host.base_url().trim_start_matches("http://").to_owned();
+    let client = {
+        let authority = authority.clone();
+        std::thread::spawn(move || {
+            let mut conn = TcpStream::connect(&authority).unwrap();
+            write!(
+                conn,
+                "GET /fetch?url=http://127.0.0.1:{upstream_port}/slow HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut reply = String::new();
+            conn.read_to_string(&mut reply).unwrap();
+            reply
+        })
+    };
+    request_arrived
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the request reached the upstream");
+
+    // SIGTERM while the guest waits on its upstream: the host stops accepting, lets the
+    // request finish and exits cleanly.
+    let status = host.stop().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let reply = client.join().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\r\nstatus 200\r\n"), "{reply}");
+    slow.join().unwrap();
+    assert!(
+        TcpStream::connect(&authority).is_err(),
+        "the host still accepts connections after it exited"
+    );
+}
+
+#[test]
 fn manifest_errors_name_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = probe_app(dir.path(), "key_value_storez = [\"default\"]");
