@@ -44,16 +44,12 @@ pub struct Settings {
     pub webhook_duration: Duration,
     /// Git tokens to store for other organizations before the second list measurement.
     pub other_tokens: u64,
-    /// The baseline of the webhook figure (the host's hello-world), run in turns with the
-    /// webhook runs so that both see the same stretch of the machine.
-    pub hello: Option<Load>,
 }
 
 /// What was measured.
 pub struct ApiFigures {
-    /// Webhook ingestion and [`Settings::hello`]'s runs in turn with it, or why it was not
-    /// measured.
-    pub webhook: Result<(Stats, Option<Stats>), String>,
+    /// Webhook ingestion, or why it was not measured.
+    pub webhook: Result<Stats, String>,
     /// The host's peak RSS in MiB after webhook ingestion (the API and provider
     /// components under load), when known.
     pub webhook_peak_rss: Option<f64>,
@@ -190,9 +186,7 @@ pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> 
                 .fixtures
                 .as_ref()
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
-            webhook_ingestion(settings, &host.base_url, fixtures, &org)
-                .await?
-                .0
+            webhook_ingestion(settings, &host.base_url, fixtures, &org).await?
         }
         Figure::TokenList => token_list(settings, &host.base_url, &org).await?,
     };
@@ -206,7 +200,7 @@ async fn webhook_ingestion(
     base: &str,
     fixtures: &std::path::Path,
     org: &Organization,
-) -> anyhow::Result<(Stats, Option<Stats>)> {
+) -> anyhow::Result<Stats> {
     let load = Load {
         url: format!("{base}/webhooks/github/{}", org.application_id),
         connections: settings.webhook_connections,
@@ -221,22 +215,8 @@ async fn webhook_ingestion(
     };
     // The warm-up brings the feed's 32 shards to where they drop old events (a batch of
     // 16 once a shard holds 32), so measured deliveries do too, as in steady operation.
-    load::warm_up(&load, Duration::from_secs(20), 1000).await?;
-    let mut runs = Vec::with_capacity(settings.runs);
-    let mut hello_runs = Vec::with_capacity(settings.runs);
-    for _ in 0..settings.runs {
-        // Failed deliveries are reported with the figure, not fatal.
-        runs.push(load::run(&load).await?);
-        if let Some(hello) = &settings.hello {
-            hello_runs.push(load::without_errors(hello, load::run(hello).await?)?);
-        }
-    }
+    let runs = load::repeated(&load, settings.runs, Duration::from_secs(20), 1000).await?;
     let stats = load::median(runs)?;
-    let hello = settings
-        .hello
-        .is_some()
-        .then(|| load::median(hello_runs))
-        .transpose()?;
     let events = call(
         base,
         Method::GET,
@@ -259,7 +239,7 @@ async fn webhook_ingestion(
         pushes == 100,
         "expected the last 100 events to be pushes, found {pushes}"
     );
-    Ok((stats, hello))
+    Ok(stats)
 }
 
 /// `GET /organization/{org}/gitToken` on one connection; the answer must list exactly

@@ -137,6 +137,23 @@ pub async fn warm_up(load: &Load, duration: Duration, requests: u64) -> anyhow::
     .await
 }
 
+/// Runs `load` `runs` times after a warm-up (`warm_up` long, at most `warm_up_requests`)
+/// that does not count; the runs' statistics, slowest first.
+pub async fn repeated(
+    load: &Load,
+    runs: usize,
+    warm_up_for: Duration,
+    warm_up_requests: u64,
+) -> anyhow::Result<Vec<Stats>> {
+    warm_up(load, warm_up_for, warm_up_requests).await?;
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        all.push(run(load).await?);
+    }
+    all.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    Ok(all)
+}
+
 /// Runs each of `loads` `runs` times, taking turns (every round runs each load once), so
 /// that a slower stretch of the machine weighs on all of them alike; each load's median
 /// run. A run with a failed request fails.

@@ -130,7 +130,6 @@ fn main() -> anyhow::Result<()> {
                 webhook_connections: connections,
                 webhook_duration: Duration::from_secs(seconds),
                 other_tokens: cli.other_org_tokens,
-                hello: None,
             };
             let stats = api_figures::only(&settings, figure).await?;
             println!("{}", serde_json::to_string(&stats)?);
@@ -256,7 +255,7 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         anyhow::bail!("no chaining runs");
     };
     let load_rss = host.rss_mib();
-    drop((native, reference_server));
+    drop((host, native, reference_server));
 
     let other_tokens = cli.other_org_tokens;
     let webhook_duration = if cli.quick {
@@ -276,10 +275,8 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         webhook_connections: CONNECTIONS,
         webhook_duration,
         other_tokens,
-        hello: Some(crowd(&host.base_url, "/hello")),
     })
     .await?;
-    drop(host);
 
     eprintln!("==> cold start (empty cache, then warm cache)");
     let mut cold = Vec::new();
@@ -386,13 +383,7 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         webhook_duration.as_secs()
     );
     match &api.webhook {
-        Ok((webhook, hello_in_turns)) => report.webhook_ingestion(
-            &webhook_figure,
-            webhook,
-            hello_in_turns.as_ref().unwrap_or(&hello),
-            0.5,
-            10.0,
-        ),
+        Ok(webhook) => report.webhook_ingestion(&webhook_figure, webhook, &hello, 0.5, 10.0),
         Err(why) => report.not_measured(&webhook_figure, why),
     }
     let list_figure = format!(
@@ -415,14 +406,8 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     }
     report.raw("host probe hello (/ok), 1 conn", &direct);
     report.raw("host chained call, 1 conn", &chained);
-    if let Ok((webhook, hello_in_turns)) = &api.webhook {
+    if let Ok(webhook) = &api.webhook {
         report.raw("webhook ingestion (signed push)", webhook);
-        if let Some(hello) = hello_in_turns {
-            report.raw(
-                "host hello-world component, in turns with webhook ingestion",
-                hello,
-            );
-        }
     }
     report.raw("token list, 0 other-org tokens, 1 conn", &api.list_alone);
     report.raw(

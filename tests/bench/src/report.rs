@@ -197,7 +197,7 @@ impl Report {
         )?;
         let mut md = String::from("# git-access benchmark results\n\n");
         md.push_str(&format!(
-            "Command: `{}` ({} run(s) per figure, median reported; every req/s figure runs in turns with its baseline; load: closed loop, keep-alive, on loopback).\n\n",
+            "Command: `{}` ({} run(s) per figure, median reported; req/s figures and their baselines run in turns, except webhook ingestion, which runs after; load: closed loop, keep-alive, on loopback).\n\n",
             self.command, self.runs_per_figure
         ));
         let m = &self.machine;
