@@ -69,6 +69,26 @@ fn start_manifest(dir: &Path, manifest: &str) -> Host {
     Host::start(config).unwrap()
 }
 
+/// Serves `component` alone on every path; `settings` ends its manifest block.
+fn start_alone(dir: &Path, component: &Path, settings: &str) -> Host {
+    start_manifest(
+        dir,
+        &format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "alone"
+[[trigger.http]]
+route = "/..."
+component = "alone"
+[component.alone]
+source = "{}"
+{settings}
+"#,
+            component.display()
+        ),
+    )
+}
+
 fn start(dir: &Path, args: &[&str]) -> Result<Host, HarnessError> {
     let mut config = HostConfig::new(dir.join("state")).variable("secret_value", "s3cr3t-v4lue");
     config.manifest = probe_app(dir, "");
@@ -283,22 +303,10 @@ fn sigterm_lets_the_request_in_flight_finish_then_the_host_exits() {
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let probe = components_dir().join("sandbox_probe.wasm");
-    let host = start_manifest(
+    let host = start_alone(
         dir.path(),
-        &format!(
-            r#"spin_manifest_version = 2
-[application]
-name = "drain"
-[[trigger.http]]
-route = "/..."
-component = "probe"
-[component.probe]
-source = "{probe}"
-allowed_outbound_hosts = ["http://127.0.0.1:{upstream_port}"]
-"#,
-            probe = probe.display()
-        ),
+        &components_dir().join("sandbox_probe.wasm"),
+        &format!(r#"allowed_outbound_hosts = ["http://127.0.0.1:{upstream_port}"]"#),
     );
     let authority = host.base_url().trim_start_matches("http://").to_owned();
     let client = {
@@ -538,22 +546,7 @@ files = [{{ source = "data", destination = "/data" }}]
 #[test]
 fn a_plain_wasi_http_component_without_spin_imports_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let hello = components_dir().join("hello_world.wasm");
-    let host = start_manifest(
-        dir.path(),
-        &format!(
-            r#"spin_manifest_version = 2
-[application]
-name = "hello"
-[[trigger.http]]
-route = "/..."
-component = "hello"
-[component.hello]
-source = "{hello}"
-"#,
-            hello = hello.display()
-        ),
-    );
+    let host = start_alone(dir.path(), &components_dir().join("hello_world.wasm"), "");
     for path in ["/", "/any/path?q=1"] {
         let reply = host.get(path).unwrap();
         assert_eq!((reply.status, reply.body.as_str()), (200, "ok"), "{path}");
