@@ -12,7 +12,7 @@ mod report;
 mod token_seed;
 mod webhook_delivery;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -194,25 +194,7 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let host = Server::spawn(host_command(host_bin, &manifest, &state)).await?;
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
     store_bench_key(&host.base_url).await?;
-    // The same components with the key-value store on Redis, when there is a Redis.
-    let redis = match RedisServer::start().await {
-        Ok(redis) => {
-            let config = work.path().join("redis-runtime-config.toml");
-            std::fs::write(
-                &config,
-                format!(
-                    "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
-                    redis.url
-                ),
-            )?;
-            let mut command = host_command(host_bin, &manifest, &work.path().join("redis-state"));
-            command.arg("--runtime-config-file").arg(&config);
-            let host = Server::spawn(command).await?;
-            store_bench_key(&host.base_url).await?;
-            Ok((redis, host))
-        }
-        Err(why) => Err(why),
-    };
+    let redis = on_redis(host_bin, &manifest, work.path()).await?;
     let crowd = |base: &str, path: &str| {
         Load::get(format!("{base}{path}"), CONNECTIONS, duration, 5_000_000)
     };
@@ -433,6 +415,32 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A throwaway Redis and a host serving `manifest` with its `default` store there, its
+/// bench key stored; `Err(why)` when there is no Redis to run.
+async fn on_redis(
+    host_bin: &Path,
+    manifest: &Path,
+    work: &Path,
+) -> anyhow::Result<Result<(RedisServer, Server), String>> {
+    let redis = match RedisServer::start().await {
+        Ok(redis) => redis,
+        Err(why) => return Ok(Err(why)),
+    };
+    let config = work.join("redis-runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url
+        ),
+    )?;
+    let mut command = host_command(host_bin, manifest, &work.join("redis-state"));
+    command.arg("--runtime-config-file").arg(&config);
+    let host = Server::spawn(command).await?;
+    store_bench_key(&host.base_url).await?;
+    Ok(Ok((redis, host)))
 }
 
 /// Stores the value the KV read figure reads.

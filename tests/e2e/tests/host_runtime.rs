@@ -222,8 +222,7 @@ fn compare_and_swap_loses_no_update_under_concurrency_and_state_survives_restart
 
 #[test]
 fn redis_backend_from_a_runtime_config() {
-    let Some(redis) = RedisServer::start() else {
-        eprintln!("SKIPPED: redis-server is not installed (CI installs it from Debian)");
+    let Some(redis) = RedisServer::start_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -250,8 +249,7 @@ fn redis_backend_from_a_runtime_config() {
 
 #[test]
 fn the_redis_backend_reconnects_when_the_server_comes_back() {
-    let Some(redis) = RedisServer::start() else {
-        eprintln!("SKIPPED: redis-server is not installed (CI installs it from Debian)");
+    let Some(redis) = RedisServer::start_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -457,6 +455,15 @@ struct RedisServer {
 }
 
 impl RedisServer {
+    /// [`Self::start`], or `None` after saying the test is skipped.
+    fn start_or_skip() -> Option<Self> {
+        let started = Self::start();
+        if started.is_none() {
+            eprintln!("SKIPPED: redis-server is not installed (CI installs it from Debian)");
+        }
+        started
+    }
+
     fn start() -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
