@@ -276,7 +276,7 @@ pub fn split_list(value: &str) -> Vec<&str> {
 }
 
 /// GitHub's own `message`, if the body has one.
-fn github_message(response: &HttpResponse) -> Option<String> {
+pub fn github_message(response: &HttpResponse) -> Option<String> {
     let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
     let message = body.get("message")?.as_str()?.trim();
     (!message.is_empty()).then(|| message.chars().take(300).collect())

@@ -1,8 +1,15 @@
 //! Bindings generated from the provider contract (`wit/v0.1.0`, world `plugin`).
+//!
+//! Public, with a public `export!` macro, so that a plugin built on this crate (`github-app`)
+//! uses the same generated types and exports its own implementation with
+//! `git_access_github::bindings::export!(Impl with_types_in git_access_github::bindings)`.
+
+#![allow(missing_docs)] // Generated; the WIT comments become the documentation.
 
 wit_bindgen::generate!({
     path: "../../wit/v0.1.0",
     world: "plugin",
+    pub_export_macro: true,
 });
 
 pub use git_access::provider::types;

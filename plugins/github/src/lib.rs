@@ -15,20 +15,26 @@
 //! The logic takes a [`git_access_plugin_sdk::Transport`], so `cargo test -p
 //! git-access-github` exercises it natively against a fake GitHub; in the component the
 //! transport is `wasi:http`.
+//!
+//! The crate is also a library: with default features off (no `component` feature) it
+//! exports nothing, and a plugin for another GitHub flow (`plugins/github-app`) reuses these
+//! modules and the [`bindings`] and exports its own implementation of the contract.
+#![deny(missing_docs)]
 
-mod api_client;
-mod bindings;
-mod clone_credentials;
+pub mod api_client;
+pub mod bindings;
+pub mod clone_credentials;
+#[cfg(feature = "component")]
 mod component;
-mod oauth;
-mod paging;
-mod permission_probes;
-mod provider_info;
-mod repositories;
-mod token_validation;
-mod webhook_events;
-mod webhook_verify;
-mod webhooks;
+pub mod oauth;
+pub mod paging;
+pub mod permission_probes;
+pub mod provider_info;
+pub mod repositories;
+pub mod token_validation;
+pub mod webhook_events;
+pub mod webhook_verify;
+pub mod webhooks;
 
 #[cfg(test)]
 mod fixtures;

@@ -4,6 +4,7 @@
 //! collaborates on or reaches through an organization, public and private, sorted by full
 //! name so pages are stable), or from `GET /installation/repositories` for a GitHub App
 //! installation token (`ghs_`), which has no user. Search and cursors: see [`paging`].
+//! [`list_repositories_from`] lists any of these, e.g. for the `github-app` plugin.
 
 use git_access_plugin_sdk::{timestamp, ProviderError};
 use serde::Deserialize;
@@ -24,37 +25,53 @@ pub const INSTALLATION_REPOS: &str = "/installation/repositories";
 /// A repository as GitHub returns it (the fields this plugin reads).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RepoJson {
+    /// GitHub's numeric id.
     pub id: u64,
+    /// Repository name.
     pub name: String,
+    /// `owner/name`.
     pub full_name: String,
+    /// The owning user or organization.
     pub owner: OwnerJson,
+    /// Web page.
     pub html_url: String,
+    /// HTTPS clone URL.
     pub clone_url: Option<String>,
+    /// Default branch (absent or empty for an empty repository).
     pub default_branch: Option<String>,
+    /// Whether it is private (older answers carry no `visibility`).
     #[serde(default)]
     pub private: bool,
+    /// `public`, `private` or `internal`.
     pub visibility: Option<String>,
+    /// What the caller may do on it.
     pub permissions: Option<RepoPermissions>,
+    /// Last push.
     pub pushed_at: Option<String>,
+    /// Last change of the repository's settings or contents.
     pub updated_at: Option<String>,
 }
 
 /// The owner of a repository.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OwnerJson {
+    /// User or organization login.
     pub login: String,
 }
 
 /// What the token's user may do on a repository (sent to authenticated callers).
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct RepoPermissions {
+    /// Administers it (may manage webhooks).
     #[serde(default)]
     pub admin: bool,
 }
 
-/// The answer of `GET /installation/repositories`.
+/// The answer of `GET /installation/repositories` and
+/// `GET /user/installations/{id}/repositories`: `{total_count, repositories}`.
 #[derive(Deserialize)]
 pub struct InstallationRepos {
+    /// The repositories of this page.
     pub repositories: Vec<RepoJson>,
 }
 
@@ -71,9 +88,40 @@ struct BranchCommit {
     sha: String,
 }
 
+/// A list of repositories that GitHub pages through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepositoryList<'p> {
+    /// `GET /user/repos`: what the token's user reaches.
+    User,
+    /// The repositories of a GitHub App installation at this path, answered as
+    /// [`InstallationRepos`]: [`INSTALLATION_REPOS`] with an installation token, or
+    /// `/user/installations/{id}/repositories` with a user's token.
+    Installation(&'p str),
+}
+
+impl RepositoryList<'static> {
+    /// The list a token reaches: an installation token's installation, else its user's.
+    pub fn for_token(token: &str) -> Self {
+        if is_installation_token(token) {
+            RepositoryList::Installation(INSTALLATION_REPOS)
+        } else {
+            RepositoryList::User
+        }
+    }
+}
+
 /// One page of the repositories the token can reach.
 pub fn list_repositories(
     github: &GitHub,
+    request: &PageRequest,
+) -> Result<RepositoryPage, ProviderError> {
+    list_repositories_from(github, RepositoryList::for_token(github.token()), request)
+}
+
+/// One page of `list`, with this plugin's search and cursors (see [`paging`]).
+pub fn list_repositories_from(
+    github: &GitHub,
+    list: RepositoryList,
     request: &PageRequest,
 ) -> Result<RepositoryPage, ProviderError> {
     if github.token().is_empty() {
@@ -83,7 +131,7 @@ pub fn list_repositories(
         ));
     }
     let (items, next) = paging::collect(request, repo_matches, |page, size| {
-        fetch_repositories(github, page, size)
+        fetch_repositories(github, list, page, size)
     })?;
     Ok(RepositoryPage {
         items: items.into_iter().map(repository).collect(),
@@ -91,23 +139,21 @@ pub fn list_repositories(
     })
 }
 
-/// One GitHub page of repositories, from the endpoint that fits the token.
+/// One GitHub page of `list`.
 pub fn fetch_repositories(
     github: &GitHub,
+    list: RepositoryList,
     page: u32,
     size: u32,
 ) -> Result<UpstreamPage<RepoJson>, ProviderError> {
-    let installation = is_installation_token(github.token());
-    let path = if installation {
-        INSTALLATION_REPOS
-    } else {
-        USER_REPOS
+    let path = match list {
+        RepositoryList::User => USER_REPOS,
+        RepositoryList::Installation(path) => path,
     };
     let response = github.call(github.get(&paging::page_query(path, page, size)))?;
-    let items = if installation {
-        response.json::<InstallationRepos>()?.repositories
-    } else {
-        response.json::<Vec<RepoJson>>()?
+    let items = match list {
+        RepositoryList::User => response.json::<Vec<RepoJson>>()?,
+        RepositoryList::Installation(_) => response.json::<InstallationRepos>()?.repositories,
     };
     Ok(UpstreamPage {
         items,

@@ -20,7 +20,7 @@ use crate::bindings::types::{
 };
 use crate::paging;
 use crate::permission_probes;
-use crate::repositories::{self, InstallationRepos};
+use crate::repositories::{self, InstallationRepos, RepositoryList};
 
 pub use crate::permission_probes::FINE_GRAINED_REQUIRED;
 
@@ -81,7 +81,12 @@ pub fn validate(github: &GitHub) -> Result<TokenReport, ProviderError> {
         }
         // Fine-grained and App tokens, and any token GitHub reports no scopes for.
         None => {
-            let repos = repositories::fetch_repositories(github, 1, paging::MAX_PER_PAGE)?;
+            let repos = repositories::fetch_repositories(
+                github,
+                RepositoryList::User,
+                1,
+                paging::MAX_PER_PAGE,
+            )?;
             let probes = permission_probes::probe(github, &repos.items)?;
             warnings.extend(probes.warnings);
             (probes.proven, probes.permissions)
