@@ -18,6 +18,7 @@ mod applications;
 mod clock;
 mod crypto;
 mod git_tokens;
+mod github_app;
 mod handlers;
 mod ids;
 mod json_body;

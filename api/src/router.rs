@@ -86,6 +86,24 @@ pub enum Route {
     CurrentUser,
     /// `DELETE /user/gitAccount/{provider}`: unlink a Git account.
     UnlinkGitAccount,
+    /// `GET /organization/{organizationId}/github/connect`: a GitHub App install link.
+    GitHubInstallLink,
+    /// `POST /organization/{organizationId}/github/connect`: connect an installation.
+    GitHubConnect,
+    /// `GET /github/app/callback`: where GitHub sends the browser after installing.
+    GitHubAppCallback,
+    /// `GET /organization/{organizationId}/github/installation`.
+    GitHubInstallation,
+    /// `GET /organization/{organizationId}/github/installation/repository`.
+    GitHubInstallationRepositories,
+    /// `PUT /organization/{organizationId}/github/installation/repository/{repositoryId}`.
+    GitHubAddRepository,
+    /// `DELETE /organization/{organizationId}/github/installation/repository/{repositoryId}`.
+    GitHubRemoveRepository,
+    /// `DELETE /organization/{organizationId}/github/disconnect`.
+    GitHubDisconnect,
+    /// `DELETE /organization/{organizationId}/github/installation`: uninstall the app.
+    GitHubUninstall,
 }
 
 /// The route table: method, path pattern, route.
@@ -256,6 +274,47 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "DELETE",
         "/user/gitAccount/{provider}",
         Route::UnlinkGitAccount,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/github/connect",
+        Route::GitHubInstallLink,
+    ),
+    (
+        "POST",
+        "/organization/{organizationId}/github/connect",
+        Route::GitHubConnect,
+    ),
+    ("GET", "/github/app/callback", Route::GitHubAppCallback),
+    (
+        "GET",
+        "/organization/{organizationId}/github/installation",
+        Route::GitHubInstallation,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/github/installation",
+        Route::GitHubUninstall,
+    ),
+    (
+        "GET",
+        "/organization/{organizationId}/github/installation/repository",
+        Route::GitHubInstallationRepositories,
+    ),
+    (
+        "PUT",
+        "/organization/{organizationId}/github/installation/repository/{repositoryId}",
+        Route::GitHubAddRepository,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/github/installation/repository/{repositoryId}",
+        Route::GitHubRemoveRepository,
+    ),
+    (
+        "DELETE",
+        "/organization/{organizationId}/github/disconnect",
+        Route::GitHubDisconnect,
     ),
 ];
 

@@ -1,8 +1,10 @@
 //! The provider calls applications make, as one account: an organization Git token
 //! (its value read fresh from the store on every call, so a PUT applies at once), the Git
 //! account a user linked by signing in (read fresh too, so signing in again applies at
-//! once), or anonymous access to a public repository.
+//! once), the organization's GitHub App installation (a short-lived installation token
+//! minted for the request), or anonymous access to a public repository.
 
+use std::cell::OnceCell;
 use std::fmt;
 
 use serde_json::{json, Value};
@@ -11,6 +13,7 @@ use super::request::RepositoryRef;
 use crate::clock;
 use crate::crypto::Keyring;
 use crate::git_tokens::store as token_store;
+use crate::github_app::{self, AppConfig};
 use crate::problem::Problem;
 use crate::providers::protocol::ProviderError;
 use crate::providers::{self, client, CallError};
@@ -27,9 +30,15 @@ pub struct Account {
     pub git_token_id: Option<String>,
     /// The user whose linked account this is, if any.
     pub user_id: Option<String>,
+    /// The organization's GitHub App installation, if the account is one.
+    pub installation_id: Option<String>,
     api_url: Option<String>,
     workspace: Option<String>,
     token: String,
+    /// The GitHub App, for an installation.
+    app: Option<AppConfig>,
+    /// The installation token minted for this request's calls.
+    minted: OnceCell<String>,
 }
 
 impl fmt::Debug for Account {
@@ -38,6 +47,7 @@ impl fmt::Debug for Account {
             .field("provider", &self.provider)
             .field("git_token_id", &self.git_token_id)
             .field("user_id", &self.user_id)
+            .field("installation_id", &self.installation_id)
             .field("token", &redact::MARK)
             .finish()
     }
@@ -63,9 +73,12 @@ impl Account {
             provider: provider.to_owned(),
             git_token_id: None,
             user_id: None,
+            installation_id: None,
             api_url: None,
             workspace: None,
             token: String::new(),
+            app: None,
+            minted: OnceCell::new(),
         }
     }
 
@@ -110,9 +123,12 @@ impl Account {
             provider: provider.to_owned(),
             git_token_id: Some(id.to_owned()),
             user_id: None,
+            installation_id: None,
             api_url: creds.git_api_url,
             workspace: creds.workspace,
             token: creds.token,
+            app: None,
+            minted: OnceCell::new(),
         })
     }
 
@@ -161,33 +177,102 @@ impl Account {
             provider: provider.to_owned(),
             git_token_id: None,
             user_id: Some(user.to_owned()),
+            installation_id: None,
             api_url: None,
             workspace: None,
             token: String::from_utf8(token).map_err(|_| {
                 Problem::configuration(format!("The {name} token of user '{user}' is not UTF-8."))
             })?,
+            app: None,
+            minted: OnceCell::new(),
+        })
+    }
+
+    /// The GitHub App installation connected to `org` (its calls go to the `github-app`
+    /// plugin with an installation token minted on first use). 422 when none is connected,
+    /// it is not `expected` (when given) or it is suspended.
+    pub fn of_installation(
+        kv: &impl KeyValue,
+        org: &str,
+        expected: Option<&str>,
+    ) -> Result<Self, Problem> {
+        let connection = github_app::connection(kv, org)?
+            .filter(|c| expected.is_none_or(|id| id == c.installation_id))
+            .ok_or_else(|| {
+                Problem::new(
+                    422,
+                    "github-app-not-connected",
+                    "GitHub App not connected",
+                    match expected {
+                        Some(id) => format!(
+                            "The GitHub App installation {id} is no longer connected to this \
+                             organization; connect it again."
+                        ),
+                        None => "This organization has no GitHub App installation connected; \
+                                 connect one first (GET /organization/{organizationId}/github/connect)."
+                            .to_owned(),
+                    },
+                )
+            })?;
+        if connection.suspended {
+            return Err(Problem::new(
+                422,
+                "github-app-installation-suspended",
+                "Installation suspended",
+                format!(
+                    "The GitHub App installation {} on {} is suspended; unsuspend it on GitHub \
+                     ({}).",
+                    connection.installation_id, connection.account, connection.html_url
+                ),
+            ));
+        }
+        Ok(Self {
+            provider: github_app::PLUGIN.to_owned(),
+            git_token_id: None,
+            user_id: None,
+            installation_id: Some(connection.installation_id),
+            api_url: None,
+            workspace: None,
+            token: String::new(),
+            app: Some(AppConfig::from_variables()?),
+            minted: OnceCell::new(),
         })
     }
 
     /// Whether the account has credentials (a token or a linked account), so git-access
     /// can manage the repository's webhook itself.
     pub fn has_credentials(&self) -> bool {
-        self.git_token_id.is_some() || self.user_id.is_some()
+        self.git_token_id.is_some() || self.user_id.is_some() || self.installation_id.is_some()
     }
 
-    /// `git_token:<id>`, `user:<id>` or `anonymous`, for audit records.
+    /// `git_token:<id>`, `user:<id>`, `github_app:<installation id>` or `anonymous`, for
+    /// audit records.
     pub fn label(&self) -> String {
-        match (&self.git_token_id, &self.user_id) {
-            (Some(id), _) => format!("git_token:{id}"),
-            (None, Some(user)) => format!("user:{user}"),
-            (None, None) => "anonymous".to_owned(),
+        match (&self.git_token_id, &self.user_id, &self.installation_id) {
+            (Some(id), _, _) => format!("git_token:{id}"),
+            (None, Some(user), _) => format!("user:{user}"),
+            (None, None, Some(id)) => format!("github_app:{id}"),
+            (None, None, None) => "anonymous".to_owned(),
         }
     }
 
-    fn conn(&self) -> Value {
+    /// The token to call with: the stored one, or for an installation one minted now (once
+    /// per request).
+    async fn token(&self) -> Result<String, CallError> {
+        let (Some(app), Some(id)) = (&self.app, &self.installation_id) else {
+            return Ok(self.token.clone());
+        };
+        if let Some(token) = self.minted.get() {
+            return Ok(token.clone());
+        }
+        let token = app.mint_token(id).await?;
+        Ok(self.minted.get_or_init(|| token).clone())
+    }
+
+    fn conn(&self, token: &str) -> Value {
         json!({
             "api_url": self.api_url.as_deref().unwrap_or_default(),
-            "token": self.token,
+            "token": token,
             "workspace": self.workspace,
         })
     }
@@ -221,7 +306,8 @@ impl Account {
         extra: Value,
         redact_answer: bool,
     ) -> Result<Value, CallError> {
-        let mut args = json!({ "conn": self.conn() });
+        let token = self.token().await?;
+        let mut args = json!({ "conn": self.conn(&token) });
         if let (Some(args), Some(repo)) = (args.as_object_mut(), repo) {
             args.insert(
                 "repo".into(),
@@ -233,9 +319,9 @@ impl Account {
         }
         let mut outcome = client::call(&self.provider, function, Some(&args)).await;
         match &mut outcome {
-            Ok(value) if redact_answer => redact::value(value, &self.token),
+            Ok(value) if redact_answer => redact::value(value, &token),
             Ok(_) => {}
-            Err(CallError::Provider(error)) => redact_error(error, &self.token),
+            Err(CallError::Provider(error)) => redact_error(error, &token),
             Err(_) => {}
         }
         outcome
@@ -243,7 +329,11 @@ impl Account {
 
     /// The problem for a failed call, redacted of the token.
     pub fn problem(&self, error: &CallError) -> Problem {
-        error.to_problem(&self.provider).redact(&self.token)
+        let problem = error.to_problem(&self.provider).redact(&self.token);
+        match self.minted.get() {
+            Some(minted) => problem.redact(minted),
+            None => problem,
+        }
     }
 
     /// Redacts `secret` (e.g. a webhook secret) from a provider answer's text too.

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use crate::clock;
 use crate::crypto::Sealed;
 use crate::git_tokens::record::GitToken;
+use crate::github_app::Connection;
 use crate::providers;
 use crate::tenancy::users::GitAccount;
 
@@ -54,6 +55,8 @@ pub enum CredentialNow<'a> {
     Token(Option<&'a GitToken>),
     /// The user's linked Git account (`None`: it is no longer linked).
     UserAccount(Option<&'a GitAccount>),
+    /// The organization's GitHub App installation (`None`: none is connected).
+    Installation(Option<&'a Connection>),
 }
 
 /// An application record (`org:<org>:application:<id>`).
@@ -90,6 +93,10 @@ pub struct Application {
     /// credentials.
     #[serde(default)]
     pub user_id: Option<String>,
+    /// The organization's GitHub App installation, when the application reaches its
+    /// repository through it (the deprecated GitHub App).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_app_installation_id: Option<String>,
     /// The webhook.
     pub webhook: WebhookState,
     /// Set when a provider call found the token refused.
@@ -112,18 +119,24 @@ impl Application {
         format!("{}/{}", self.owner, self.repository)
     }
 
-    /// Whether the application reaches its repository with credentials (a Git token or a
-    /// linked account), so git-access manages its webhook.
+    /// Whether the application reaches its repository with credentials (a Git token, a
+    /// linked account or the GitHub App), so git-access manages its webhook.
     pub fn uses_credentials(&self) -> bool {
-        self.git_token_id.is_some() || self.user_id.is_some()
+        self.account_kind() != "public"
     }
 
-    /// How the application reaches its repository: `git_token`, `own_account` or `public`.
+    /// How the application reaches its repository: `git_token`, `own_account`,
+    /// `github_app` or `public`.
     pub fn account_kind(&self) -> &'static str {
-        match (&self.git_token_id, &self.user_id) {
-            (Some(_), _) => "git_token",
-            (None, Some(_)) => "own_account",
-            (None, None) => "public",
+        match (
+            &self.git_token_id,
+            &self.user_id,
+            &self.github_app_installation_id,
+        ) {
+            (Some(_), _, _) => "git_token",
+            (None, Some(_), _) => "own_account",
+            (None, None, Some(_)) => "github_app",
+            (None, None, None) => "public",
         }
     }
 
@@ -134,6 +147,34 @@ impl Application {
             CredentialNow::Anonymous => (true, None),
             CredentialNow::Token(token) => self.token_access(token, now),
             CredentialNow::UserAccount(account) => self.account_access(account, now),
+            CredentialNow::Installation(connection) => self.installation_access(connection),
+        }
+    }
+
+    fn installation_access(&self, connection: Option<&Connection>) -> (bool, Option<String>) {
+        let ours = self
+            .github_app_installation_id
+            .as_deref()
+            .unwrap_or_default();
+        match connection {
+            // Its token is minted for each call, so there is no stale value to lose access by.
+            Some(c) if c.installation_id == ours && !c.suspended => (true, None),
+            Some(c) if c.installation_id == ours => (
+                false,
+                Some(format!(
+                    "The GitHub App installation {ours} on {} is suspended; unsuspend it on \
+                     GitHub ({}).",
+                    c.account, c.html_url
+                )),
+            ),
+            _ => (
+                false,
+                Some(format!(
+                    "The GitHub App installation {ours} is no longer connected to organization \
+                     '{}'; connect it again.",
+                    self.organization_id
+                )),
+            ),
         }
     }
 
@@ -215,6 +256,9 @@ impl Application {
         let (token_name, login) = match credential {
             CredentialNow::Token(token) => (token.map(|t| t.name.clone()), None),
             CredentialNow::UserAccount(account) => (None, account.map(|a| a.login.clone())),
+            CredentialNow::Installation(connection) => {
+                (None, connection.map(|c| c.account.clone()))
+            }
             CredentialNow::Anonymous => (None, None),
         };
         json!({
@@ -237,6 +281,7 @@ impl Application {
                 "git_token_id": self.git_token_id,
                 "git_token_name": token_name,
                 "user_id": self.user_id,
+                "github_app_installation_id": self.github_app_installation_id,
                 "git_account_login": login,
                 "has_access": has_access,
                 "has_access_reason": reason,
@@ -278,6 +323,7 @@ pub mod tests {
             root_path: "/".into(),
             git_token_id: token.map(str::to_owned),
             user_id: None,
+            github_app_installation_id: None,
             webhook: WebhookState {
                 mode: WebhookMode::Managed,
                 hook_id: Some("7".into()),
@@ -378,6 +424,43 @@ pub mod tests {
         assert_eq!(body["git_repository"]["has_access"], true);
         assert_eq!(body["git_repository"]["account"], "own_account");
         assert_eq!(body["git_repository"]["git_account_login"], "ada");
+    }
+
+    #[test]
+    fn github_app_access_follows_the_connected_installation() {
+        let now = clock::parse("2026-06-01T00:00:00Z").unwrap();
+        let mut app = sample("a", "web", None);
+        app.github_app_installation_id = Some("7".into());
+        assert_eq!(app.account_kind(), "github_app");
+        assert!(app.uses_credentials());
+        let connected = Connection::from_installation(
+            &json!({"id": "7", "account": "acme", "repository_selection": "selected",
+                    "html_url": "https://github.com/organizations/acme/settings/installations/7",
+                    "suspended": false}),
+            now,
+            "m",
+        );
+        let body = app.to_json(CredentialNow::Installation(Some(&connected)), now);
+        assert_eq!(body["git_repository"]["has_access"], true);
+        assert_eq!(body["git_repository"]["account"], "github_app");
+        assert_eq!(body["git_repository"]["github_app_installation_id"], "7");
+        assert_eq!(body["git_repository"]["git_account_login"], "acme");
+        let suspended = Connection {
+            suspended: true,
+            ..connected.clone()
+        };
+        let (ok, reason) = app.access(CredentialNow::Installation(Some(&suspended)), now);
+        assert!(!ok);
+        assert!(reason.unwrap().contains("suspended"));
+        let other = Connection {
+            installation_id: "8".into(),
+            ..connected
+        };
+        for connection in [Some(&other), None] {
+            let (ok, reason) = app.access(CredentialNow::Installation(connection), now);
+            assert!(!ok);
+            assert!(reason.unwrap().contains("no longer connected"));
+        }
     }
 
     #[test]

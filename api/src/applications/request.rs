@@ -1,8 +1,9 @@
 //! `ApplicationRequest`: `{name, description?, git_repository: {provider, url, branch,
-//! root_path?, git_token_id?, own_account?}}`. `url` is a repository URL
+//! root_path?, git_token_id?, own_account?, github_app?}}`. `url` is a repository URL
 //! (`https://github.com/o/r[.git]`) or `owner/name`. The account: `git_token_id` (an
 //! organization Git token), `own_account: true` (the caller's linked Git account, for a
-//! signed-in user), or neither (a public repository used without credentials).
+//! signed-in user), `github_app: true` (the organization's GitHub App installation), or
+//! none (a public repository used without credentials).
 
 use crate::ids;
 use crate::json_body::{self, Members};
@@ -16,6 +17,7 @@ const GIT_MEMBERS: &[&str] = &[
     "root_path",
     "git_token_id",
     "own_account",
+    "github_app",
 ];
 
 /// A repository as `owner` (may hold `/` for nested namespaces) and `name`.
@@ -44,6 +46,8 @@ pub struct ApplicationRequest {
     pub git_token_id: Option<String>,
     /// Whether to use the caller's own linked Git account.
     pub own_account: bool,
+    /// Whether to use the organization's GitHub App installation.
+    pub github_app: bool,
 }
 
 impl ApplicationRequest {
@@ -78,10 +82,17 @@ impl ApplicationRequest {
             .map(|id| ids::checked("git_repository.git_token_id", &id))
             .transpose()?;
         let own_account = git.optional_bool("own_account").map_err(prefixed)?;
-        if own_account && git_token_id.is_some() {
+        let github_app = git.optional_bool("github_app").map_err(prefixed)?;
+        if [git_token_id.is_some(), own_account, github_app]
+            .iter()
+            .filter(|chosen| **chosen)
+            .count()
+            > 1
+        {
             return Err(Problem::bad_request(
-                "Give at most one of 'git_repository.git_token_id' (an organization Git token) \
-                 and 'git_repository.own_account' (your linked Git account).",
+                "Give at most one of 'git_repository.git_token_id' (an organization Git token), \
+                 'git_repository.own_account' (your linked Git account) and \
+                 'git_repository.github_app' (the organization's GitHub App installation).",
             ));
         }
         Ok(Self {
@@ -92,6 +103,7 @@ impl ApplicationRequest {
             root_path,
             git_token_id,
             own_account,
+            github_app,
         })
     }
 }
@@ -197,6 +209,22 @@ mod tests {
         ] {
             assert_eq!(parse_repository(bad).unwrap_err().status(), 400, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_github_app_excludes_the_other_accounts() {
+        let body = br#"{"name":"web","git_repository":{"provider":"GITHUB","url":"o/r",
+            "branch":"main","github_app":true}}"#;
+        let request = ApplicationRequest::parse(body).unwrap();
+        assert!(request.github_app && !request.own_account && request.git_token_id.is_none());
+        let both = br#"{"name":"web","git_repository":{"provider":"GITHUB","url":"o/r",
+            "branch":"main","github_app":true,"own_account":true}}"#;
+        let problem = ApplicationRequest::parse(both).unwrap_err();
+        assert!(
+            problem.detail().contains("at most one"),
+            "{}",
+            problem.detail()
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::crypto::Keyring;
 use crate::git_tokens::record::GitToken;
 use crate::git_tokens::store as token_store;
 use crate::git_tokens::usage::{self, AttachError, ServiceRef};
+use crate::github_app;
 use crate::ids;
 use crate::problem::Problem;
 use crate::providers;
@@ -58,6 +59,11 @@ pub fn list(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
             }
         }
     }
+    let connection = if apps.iter().any(|a| a.github_app_installation_id.is_some()) {
+        github_app::connection(&kv, org)?
+    } else {
+        None
+    };
     let results: Vec<Value> = apps
         .iter()
         .map(|app| {
@@ -69,6 +75,9 @@ pub fn list(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
                         .find(|((u, p), _)| u == user && *p == app.provider)
                         .and_then(|(_, a)| a.as_ref()),
                 ),
+                (None, None) if app.github_app_installation_id.is_some() => {
+                    CredentialNow::Installation(connection.as_ref())
+                }
                 (None, None) => CredentialNow::Anonymous,
             };
             app.to_json(credential, now)
@@ -138,6 +147,7 @@ pub async fn create(incoming: &Incoming, params: &Params) -> Result<Reply, Probl
         root_path: request.root_path,
         git_token_id: account.git_token_id.clone(),
         user_id: account.user_id.clone(),
+        github_app_installation_id: account.installation_id.clone(),
         access_loss: None,
         created_at: stamp.clone(),
         updated_at: stamp,
@@ -196,6 +206,7 @@ pub async fn replace(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
     let requested_kind = match (&request.git_token_id, request.own_account) {
         (Some(_), _) => "git_token",
         (None, true) => "own_account",
+        (None, false) if request.github_app => "github_app",
         (None, false) => "public",
     };
     if requested_kind != existing.account_kind() {
@@ -206,6 +217,7 @@ pub async fn replace(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
             match existing.account_kind() {
                 "git_token" => "a Git token",
                 "own_account" => "a user's linked Git account (own_account: true)",
+                "github_app" => "the organization's GitHub App installation (github_app: true)",
                 _ => "no credentials",
             }
         )));
@@ -389,23 +401,33 @@ pub fn render(kv: &impl KeyValue, app: &Application) -> Result<Value, Problem> {
             let account = users::git_account(kv, user, &app.provider)?;
             app.to_json(CredentialNow::UserAccount(account.as_ref()), now)
         }
+        (None, None) if app.github_app_installation_id.is_some() => {
+            let connection = github_app::connection(kv, &app.organization_id)?;
+            app.to_json(CredentialNow::Installation(connection.as_ref()), now)
+        }
         (None, None) => app.to_json(CredentialNow::Anonymous, now),
     })
 }
 
 /// The account the application uses now (422 when its token or linked account expired
-/// or is gone).
+/// or is gone, or its GitHub App installation is no longer connected).
 pub fn account_of(kv: &impl KeyValue, app: &Application) -> Result<Account, Problem> {
     let now = clock::now();
-    match (&app.git_token_id, &app.user_id) {
-        (Some(id), _) => Account::of_token(kv, &app.organization_id, &app.provider, id, now),
-        (None, Some(user)) => Account::of_user(kv, user, &app.provider, now),
-        (None, None) => Ok(Account::anonymous(&app.provider)),
+    match (
+        &app.git_token_id,
+        &app.user_id,
+        &app.github_app_installation_id,
+    ) {
+        (Some(id), _, _) => Account::of_token(kv, &app.organization_id, &app.provider, id, now),
+        (None, Some(user), _) => Account::of_user(kv, user, &app.provider, now),
+        (None, None, Some(id)) => Account::of_installation(kv, &app.organization_id, Some(id)),
+        (None, None, None) => Ok(Account::anonymous(&app.provider)),
     }
 }
 
 /// The account a create request asks for: an organization Git token, the caller's own
-/// linked account (a session only), or none (a public repository).
+/// linked account (a session only), the organization's GitHub App installation (GitHub
+/// repositories only), or none (a public repository).
 pub fn request_account(
     kv: &impl KeyValue,
     caller: &Caller,
@@ -415,6 +437,15 @@ pub fn request_account(
 ) -> Result<Account, Problem> {
     if let Some(id) = &request.git_token_id {
         return Account::of_token(kv, &caller.organization_id, provider, id, now);
+    }
+    if request.github_app {
+        if provider != "github" {
+            return Err(Problem::bad_request(format!(
+                "'git_repository.github_app' is for GitHub repositories; this one is on {}.",
+                providers::type_name(provider)
+            )));
+        }
+        return Account::of_installation(kv, &caller.organization_id, None);
     }
     if !request.own_account {
         return Ok(Account::anonymous(provider));

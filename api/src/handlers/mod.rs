@@ -9,6 +9,7 @@ mod api_tokens;
 mod applications;
 mod git_auth_providers;
 mod git_tokens;
+mod github_app;
 mod health;
 mod members;
 mod openapi;
@@ -90,6 +91,15 @@ pub async fn dispatch(
         Route::GitTokenServices => git_tokens::associated_services(incoming, params),
         Route::ListGitAuthProviders => git_auth_providers::list(incoming, params).await,
         Route::Reencrypt => admin::reencrypt(incoming, params),
+        Route::GitHubInstallLink => github_app::install_link(incoming, params),
+        Route::GitHubConnect => github_app::connect_request(incoming, params).await,
+        Route::GitHubAppCallback => github_app::callback(incoming).await,
+        Route::GitHubInstallation => github_app::installation(incoming, params).await,
+        Route::GitHubInstallationRepositories => github_app::repositories(incoming, params).await,
+        Route::GitHubAddRepository => github_app::add_repository(incoming, params).await,
+        Route::GitHubRemoveRepository => github_app::remove_repository(incoming, params).await,
+        Route::GitHubDisconnect => github_app::disconnect(incoming, params),
+        Route::GitHubUninstall => github_app::uninstall(incoming, params).await,
     }
 }
 

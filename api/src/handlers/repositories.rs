@@ -1,7 +1,8 @@
 //! `GET /organization/{organizationId}/account/{provider}/repository` and
 //! `…/repository/branch`: what an account can reach, to pick an application's source.
 //!
-//! `gitTokenId` names the organization Git token to list with. Without it, a signed-in
+//! `gitTokenId` names the organization Git token to list with; `githubApp=true` lists with
+//! the organization's GitHub App installation (GitHub only). Without either, a signed-in
 //! user (`Bearer` session) lists with their own linked Git account; for branches, a
 //! caller without a linked account at that provider reads a public repository
 //! anonymously. API keys must name a token to list repositories. `cursor`, `per_page` (1–100, default 30) and `search` are passed
@@ -28,6 +29,9 @@ pub async fn repositories(incoming: &Incoming, params: &Params) -> Result<Reply,
     let provider = path_provider(params)?;
     let account = match query_param(&incoming.query, "gitTokenId") {
         Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
+        None if github_app_wanted(&incoming.query, &provider)? => {
+            Account::of_installation(&kv, &caller.organization_id, None)?
+        }
         None if caller.user_id.is_some() => own_account(&kv, &caller, &provider, clock::now())?,
         None => {
             return Err(Problem::bad_request(
@@ -59,6 +63,9 @@ pub async fn branches(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
     })?;
     let account = match query_param(&incoming.query, "gitTokenId") {
         Some(token_id) => token_account(&kv, &caller.organization_id, &provider, &token_id)?,
+        None if github_app_wanted(&incoming.query, &provider)? => {
+            Account::of_installation(&kv, &caller.organization_id, None)?
+        }
         // A session with an account linked at this provider uses it; anyone else reads
         // a public repository anonymously.
         None => match own_account(&kv, &caller, &provider, clock::now()) {
@@ -90,6 +97,20 @@ fn path_provider(params: &Params) -> Result<String, Problem> {
         .ok_or_else(|| providers::unknown(wanted, &ids))
 }
 
+/// Whether `githubApp=true` asks for the GitHub App installation (400 off GitHub).
+fn github_app_wanted(query: &str, provider: &str) -> Result<bool, Problem> {
+    match query_param(query, "githubApp").as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") if provider == "github" => Ok(true),
+        Some("true") => Err(Problem::bad_request(
+            "Query parameter 'githubApp' is for GitHub; this provider has no GitHub App.",
+        )),
+        Some(_) => Err(Problem::bad_request(
+            "Query parameter 'githubApp' must be true or false.",
+        )),
+    }
+}
+
 fn token_account(
     kv: &WasiStore,
     org: &str,
@@ -101,7 +122,7 @@ fn token_account(
 }
 
 /// The provider's `page-request` from `cursor`, `per_page` and `search`.
-fn page_request(query: &str) -> Result<Value, Problem> {
+pub(super) fn page_request(query: &str) -> Result<Value, Problem> {
     let per_page = match query_param(query, "per_page") {
         None => 30,
         Some(text) => text
@@ -120,7 +141,7 @@ fn page_request(query: &str) -> Result<Value, Problem> {
     }))
 }
 
-fn page_json(answer: &Value) -> Value {
+pub(super) fn page_json(answer: &Value) -> Value {
     json!({
         "results": answer["items"].as_array().cloned().unwrap_or_default(),
         "next_cursor": answer["next"],

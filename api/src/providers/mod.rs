@@ -52,6 +52,7 @@ pub fn display_name(id: &str) -> String {
         "github" => "GitHub".into(),
         "gitlab" => "GitLab".into(),
         "bitbucket" => "Bitbucket".into(),
+        "github-app" => "GitHub App".into(),
         other => other.to_owned(),
     }
 }
