@@ -34,20 +34,10 @@ pub const PLUGIN: &str = "github-app";
 /// How long an install link may take, seconds.
 pub const STATE_TTL: i64 = 600;
 
-/// The connection record of an organization.
-pub fn connection_key(org: &str) -> String {
-    format!("org:{org}:githubapp")
-}
-
-/// Which organization an installation is connected to.
-pub fn claim_key(installation_id: &str) -> String {
-    format!("githubapp:installation:{installation_id}")
-}
-
-/// A pending install link, by the SHA-256 of its state.
-pub fn state_key(state_hash: &str) -> String {
-    format!("githubapp:state:{state_hash}")
-}
+pub use crate::state::keys::{
+    github_app_claim as claim_key, github_app_connection as connection_key,
+    github_app_state as state_key,
+};
 
 /// The operator's GitHub App, from Spin variables.
 #[derive(Clone, PartialEq, Eq)]

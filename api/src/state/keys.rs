@@ -26,6 +26,9 @@
 //! user:<user>                              user record
 //! user:<user>:gitaccount:<provider>        linked Git account, OAuth token sealed
 //! user:<user>:organizations                index: organization id → member id (CAS)
+//! org:<org>:githubapp                      connected GitHub App installation
+//! githubapp:installation:<id>              {organization_id}: who holds the installation (CAS)
+//! githubapp:state:<sha256 hex of state>    pending GitHub App install link (CAS, single use)
 //! ```
 //!
 //! `app:<app>` exists because the webhook receiver and `/service/{id}` routes get only
@@ -151,6 +154,21 @@ pub fn user_organizations(user: &str) -> String {
     format!("user:{user}:organizations")
 }
 
+/// An organization's connected GitHub App installation.
+pub fn github_app_connection(org: &str) -> String {
+    format!("org:{org}:githubapp")
+}
+
+/// Which organization holds a GitHub App installation.
+pub fn github_app_claim(installation_id: &str) -> String {
+    format!("githubapp:installation:{installation_id}")
+}
+
+/// A pending GitHub App install link, by the SHA-256 of its state.
+pub fn github_app_state(state_hash: &str) -> String {
+    format!("githubapp:state:{state_hash}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +190,7 @@ mod tests {
             application_feed(org, "a"),
             application_event(org, "a", "e"),
             application_audit(org, "a"),
+            github_app_connection(org),
         ] {
             assert!(key.starts_with(&format!("org:{org}")), "{key}");
         }
