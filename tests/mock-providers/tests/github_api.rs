@@ -106,6 +106,7 @@ fn seed() -> GitHubSeed {
             client_secret: "shh".into(),
             approving_user: None,
         }],
+        ..GitHubSeed::default()
     }
     .with_many_repositories("octocat", "repo", 150)
 }

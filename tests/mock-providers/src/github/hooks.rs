@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use super::access::{Caller, RepoAction};
 use super::repos::{allowed, paged_response, with_accepted};
-use super::responses::{error, hook_json, json_response, not_found, validation_failed, DOCS_URL};
+use super::responses::{
+    hook_json, json_response, not_found, problems_parsing_json, validation_failed,
+};
 use super::routes::Ctx;
 use super::seed::HookSeed;
 use super::state::Hook;
@@ -348,10 +350,6 @@ fn find<'a>(hooks: &'a [Hook], id: &str) -> Option<&'a Hook> {
 
 fn caller_login(caller: &Caller) -> Option<String> {
     caller.login().map(str::to_owned)
-}
-
-fn problems_parsing_json() -> Response {
-    error(StatusCode::BAD_REQUEST, "Problems parsing JSON", DOCS_URL)
 }
 
 fn unknown_event(events: &[String]) -> Option<&str> {

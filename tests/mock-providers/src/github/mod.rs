@@ -25,6 +25,19 @@
 //! - OAuth: `GET /login/oauth/authorize` (auto-approved), `POST /login/oauth/access_token`
 //!   with client credentials, single-use 10-minute codes, `redirect_uri` check and PKCE
 //!   S256; the issued `gho_` token works on the API at once.
+//! - GitHub Apps ([`AppSeed`], [`InstallationSeed`]): JWT authentication (RS256 with the
+//!   app's public key, `iss`/`iat`/`exp` checked, GitHub's 401 messages; see the `app_jwt`
+//!   module) on `GET /app`, `GET /app/installations`, `GET|DELETE
+//!   /app/installations/{id}`, `PUT|DELETE …/suspended`, `POST …/access_tokens` (one-hour
+//!   `ghs_` tokens with the app's permissions on what the installation reaches now,
+//!   optionally narrowed; `403` when suspended) and `GET /repos/{o}/{r}/installation`,
+//!   `/orgs/{org}/installation`, `/users/{u}/installation`; a JWT works nowhere else and a
+//!   token not there. With a user token: `GET /user/installations`, `GET
+//!   /user/installations/{id}/repositories`, `PUT|DELETE …/repositories/{repository_id}`.
+//!   The install page `GET /apps/{slug}/installations/new` (see the `install_flow` module)
+//!   installs at once and redirects to the app's callback URL with `installation_id`,
+//!   `setup_action`, `state` and a `code` for an app user token (`ghu_`). The test key pair
+//!   is [`TEST_APP_PRIVATE_KEY_PEM`] / [`TEST_APP_PUBLIC_KEY_PEM`].
 //! - GitHub's error bodies (`message`, `documentation_url`, `status`), `422 Validation
 //!   Failed` with `errors`, `400 Problems parsing JSON`, and GitHub's JSON 404 elsewhere.
 //! - For offline demos, control endpoints under `/_mock/` (see the `control` module): fire a push or
@@ -36,13 +49,18 @@
 //! search API, conditional requests (`ETag`, `304`), GraphQL, organizations' own endpoints,
 //! SAML SSO enforcement (`X-GitHub-SSO`), token resource owners (a fine-grained token's
 //! selection is its only limit), IP allow lists, the webhook deliveries API and
-//! redeliveries, the SHA-1 `X-Hub-Signature` header, App JWTs and installation management
-//! (`/app/...`), refresh tokens and expiring user tokens, cursor pagination, and secondary
-//! rate limits that trigger by themselves (only injected ones).
+//! redeliveries, the SHA-1 `X-Hub-Signature` header, App webhooks (`installation` events)
+//! and manifests, app permission changes awaiting approval, an organization's requests to
+//! install an app, refresh tokens and expiring user tokens, cursor pagination, and
+//! secondary rate limits that trigger by themselves (only injected ones).
 
 mod access;
+mod app_jwt;
+mod apps;
 mod control;
 mod hooks;
+mod install_flow;
+mod installations;
 mod oauth;
 mod repos;
 mod responses;
@@ -58,8 +76,9 @@ use axum::{response::Response, Router};
 use serde_json::Value;
 
 pub use seed::{
-    Access, AccountType, GitHubSeed, HookSeed, OAuthAppSeed, OrgRole, RepoRole, RepoVisibility,
-    RepositorySeed, TokenKind, TokenSeed, UserSeed,
+    Access, AccountType, AppSeed, GitHubSeed, HookSeed, InstallationSeed, OAuthAppSeed, OrgRole,
+    RepoRole, RepoVisibility, RepositorySeed, RepositorySelection, TokenKind, TokenSeed, UserSeed,
+    TEST_APP_PRIVATE_KEY_PEM, TEST_APP_PUBLIC_KEY_PEM,
 };
 pub use webhooks::{signature_256, signed_request};
 
@@ -86,6 +105,24 @@ pub struct HookSnapshot {
     pub content_type: String,
     /// The secret, if set.
     pub secret: Option<String>,
+}
+
+/// An App installation as a test sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallationSnapshot {
+    /// Installation id.
+    pub id: u64,
+    /// The installed app.
+    pub app_id: u64,
+    /// Login of the user or organization it is on.
+    pub account: String,
+    /// `all` or `selected`.
+    pub repository_selection: RepositorySelection,
+    /// The repositories (`owner/name`, sorted) it reaches now: every one of the account
+    /// for `all`.
+    pub repositories: Vec<String>,
+    /// Whether it is suspended.
+    pub suspended: bool,
 }
 
 /// Handle to a mock GitHub's state; cheap to clone, shared with the running server.
@@ -149,6 +186,62 @@ impl MockGitHub {
     /// Adds a repository to the running mock.
     pub fn add_repository(&self, repository: RepositorySeed) -> Result<(), SeedError> {
         self.lock().insert_repository(repository)
+    }
+
+    /// Registers a GitHub App on the running mock.
+    pub fn add_app(&self, app: AppSeed) -> Result<(), SeedError> {
+        self.lock().insert_app(app)
+    }
+
+    /// Installs app `app_id` on `account` (a user or organization), as its owner would
+    /// on the install page: on every repository when `repositories` is `None`, else on
+    /// those (`owner/name`, all of the account). Returns the new installation's id.
+    pub fn install_app(
+        &self,
+        app_id: u64,
+        account: &str,
+        repositories: Option<&[&str]>,
+    ) -> Result<u64, SeedError> {
+        let selected: Option<Vec<String>> =
+            repositories.map(|list| list.iter().map(|r| (*r).to_owned()).collect());
+        self.lock()
+            .install(app_id, account, selected.as_deref())
+            .map_err(SeedError)
+    }
+
+    /// An installation as it is now (`None` once uninstalled or if it never existed).
+    pub fn installation(&self, id: u64) -> Option<InstallationSnapshot> {
+        let state = self.lock();
+        let installation = state.installation(id)?;
+        Some(InstallationSnapshot {
+            id,
+            app_id: installation.app_id,
+            account: installation.account.clone(),
+            repository_selection: installation.selection,
+            repositories: state.reach(installation),
+            suspended: installation.suspended.is_some(),
+        })
+    }
+
+    /// Suspends an installation, as its account's owner would: it mints no more tokens
+    /// and its tokens stop working. Returns whether it exists.
+    pub fn suspend_installation(&self, id: u64) -> bool {
+        self.lock().set_suspended(id, true)
+    }
+
+    /// Lifts a suspension. Returns whether the installation exists.
+    pub fn unsuspend_installation(&self, id: u64) -> bool {
+        self.lock().set_suspended(id, false)
+    }
+
+    /// The private key (PKCS#1 PEM) that signs JWTs app `app_id` accepts: the test key
+    /// ([`TEST_APP_PRIVATE_KEY_PEM`]) when the app was registered with its public key;
+    /// `None` for an unknown app or one with a key of its own.
+    pub fn app_private_key_pem(&self, app_id: u64) -> Option<&'static str> {
+        self.lock()
+            .app(app_id)
+            .filter(|app| app.uses_test_key)
+            .map(|_| TEST_APP_PRIVATE_KEY_PEM)
     }
 
     /// The failures to inject into the next API calls.

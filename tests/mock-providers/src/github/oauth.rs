@@ -3,7 +3,8 @@
 //! consents at once and is redirected back with `code` and `state`) and
 //! `POST /login/oauth/access_token` (form or JSON body; JSON answer with
 //! `Accept: application/json`, form-encoded otherwise; errors are `200` with an `error`
-//! member, as GitHub does), with PKCE S256.
+//! member, as GitHub does), with PKCE S256. A GitHub App's client id and secret work here
+//! too: its codes (from this flow or from installing it) give app user tokens (`ghu_`).
 
 use std::collections::BTreeMap;
 
@@ -152,15 +153,15 @@ fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fiel
     };
     let now = Utc::now();
     let mut state = ctx.github.lock();
-    let client_ok = state
-        .oauth_app(param("client_id"))
-        .is_some_and(|app| app.client_secret == param("client_secret"));
-    if !client_ok {
+    let client = state
+        .oauth_client(param("client_id"))
+        .filter(|client| client.client_secret == param("client_secret"));
+    let Some(client) = client else {
         return Err(failure(
             "incorrect_client_credentials",
             "The client_id and/or client_secret passed are incorrect.",
         ));
-    }
+    };
     let Some(pending) = state.take_code(param("code"), now) else {
         return Err(failure(
             "bad_verification_code",
@@ -190,17 +191,29 @@ fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fiel
             ));
         }
     }
-    let value = format!("gho_{}", new_delivery_id().replace('-', ""));
-    let mut token = TokenSeed::classic(&value, &pending.login, &[]);
-    token.kind = TokenKind::Oauth;
-    token.scopes = pending.scopes.clone();
-    if state.insert_token(token).is_err() {
+    let issued = match client.app_id {
+        // A GitHub App's user token has the app's permissions, not scopes.
+        Some(app_id) => state
+            .mint_app_user_token(app_id, &pending.login)
+            .map(|value| (value, String::new())),
+        None => {
+            let value = format!("gho_{}", new_delivery_id().replace('-', ""));
+            let mut token = TokenSeed::classic(&value, &pending.login, &[]);
+            token.kind = TokenKind::Oauth;
+            token.scopes = pending.scopes.clone();
+            state
+                .insert_token(token)
+                .ok()
+                .map(|()| (value, pending.scopes.join(",")))
+        }
+    };
+    let Some((value, scope)) = issued else {
         return Err(failure("server_error", "The token could not be issued."));
-    }
+    };
     Ok(vec![
         ("access_token".to_owned(), value),
         ("token_type".to_owned(), "bearer".to_owned()),
-        ("scope".to_owned(), pending.scopes.join(",")),
+        ("scope".to_owned(), scope),
     ])
 }
 
@@ -209,8 +222,8 @@ fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// A pending code for `client_id`, approved by `login` (the app's approving user, or the
-/// first seeded user); `None` for an unknown app or user.
+/// A pending code for `client_id` (an OAuth app or a GitHub App), approved by `login`
+/// (the app's approving user, or the first seeded user); `None` for an unknown app or user.
 pub(super) fn new_code(
     state: &mut GitHubState,
     client_id: &str,
@@ -219,8 +232,8 @@ pub(super) fn new_code(
     redirect_uri: Option<&str>,
     code_challenge: Option<&str>,
 ) -> Option<String> {
-    let app = state.oauth_app(client_id)?;
-    let login = match login.or(app.approving_user.as_deref()) {
+    let client = state.oauth_client(client_id)?;
+    let login = match login.or(client.approving_user.as_deref()) {
         Some(login) => state.user(login)?.login.clone(),
         None => state.first_user()?.login.clone(),
     };

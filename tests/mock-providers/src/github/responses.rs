@@ -2,7 +2,7 @@
 //! response carries (rate limit, media type, Enterprise version), the headers about the
 //! token (`X-OAuth-Scopes`, `X-Accepted-OAuth-Scopes`, `X-Accepted-GitHub-Permissions`,
 //! `GitHub-Authentication-Token-Expiration`), and the JSON shapes of users, repositories,
-//! branches and hooks.
+//! branches, hooks, GitHub Apps and their installations.
 
 use axum::{
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
@@ -11,8 +11,8 @@ use axum::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::seed::RepoRole;
-use super::state::{Branch, Hook, RateSnapshot, Repo, Token, User};
+use super::seed::{Access, AccountType, RepoRole};
+use super::state::{App, Branch, Hook, Installation, RateSnapshot, Repo, Token, User};
 
 /// Generic documentation link GitHub puts in most error bodies.
 pub(super) const DOCS_URL: &str = "https://docs.github.com/rest";
@@ -54,6 +54,11 @@ pub(super) fn error(status: StatusCode, message: &str, documentation_url: &str) 
 /// GitHub's JSON 404.
 pub(super) fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Not Found", DOCS_URL)
+}
+
+/// GitHub's 400 for a body that is not the JSON the endpoint takes.
+pub(super) fn problems_parsing_json() -> Response {
+    error(StatusCode::BAD_REQUEST, "Problems parsing JSON", DOCS_URL)
 }
 
 /// GitHub's 422 `Validation Failed` with one error.
@@ -279,5 +284,75 @@ pub(super) fn hook_json(api: &str, repo: &Repo, hook: &Hook) -> Value {
         "ping_url": format!("{base}/pings"),
         "deliveries_url": format!("{base}/deliveries"),
         "last_response": last_response,
+    })
+}
+
+/// A permission map as GitHub writes it (`{"contents": "read", ...}`).
+pub(super) fn permissions_json(permissions: &std::collections::BTreeMap<String, Access>) -> Value {
+    permissions
+        .iter()
+        .map(|(name, access)| (name.clone(), json!(access.as_str())))
+        .collect::<serde_json::Map<String, Value>>()
+        .into()
+}
+
+/// A GitHub App as `GET /app` returns it.
+pub(super) fn app_json(web: &str, app: &App, installations_count: usize) -> Value {
+    json!({
+        "id": app.id,
+        "slug": app.slug,
+        "node_id": format!("A_mock{}", app.id),
+        "client_id": app.client_id,
+        "owner": null,
+        "name": app.slug,
+        "description": null,
+        "external_url": app.callback_url.clone().unwrap_or_else(|| format!("{web}/apps/{}", app.slug)),
+        "html_url": format!("{web}/apps/{}", app.slug),
+        "created_at": date(app.created_at),
+        "updated_at": date(app.created_at),
+        "permissions": permissions_json(&app.permissions),
+        "events": app.events,
+        "installations_count": installations_count,
+    })
+}
+
+/// An installation as `GET /app/installations/{id}` returns it.
+pub(super) fn installation_json(
+    api: &str,
+    web: &str,
+    installation: &Installation,
+    app: &App,
+    account: &User,
+    suspended_by: Option<&User>,
+) -> Value {
+    let id = installation.id;
+    let html_url = match account.account_type {
+        AccountType::Organization => format!(
+            "{web}/organizations/{}/settings/installations/{id}",
+            account.login
+        ),
+        AccountType::User => format!("{web}/settings/installations/{id}"),
+    };
+    json!({
+        "id": id,
+        "client_id": app.client_id,
+        "account": account_json(api, web, account),
+        "repository_selection": installation.selection.as_str(),
+        "access_tokens_url": format!("{api}/app/installations/{id}/access_tokens"),
+        "repositories_url": format!("{api}/installation/repositories"),
+        "html_url": html_url,
+        "app_id": app.id,
+        "app_slug": app.slug,
+        "target_id": account.id,
+        "target_type": account.account_type.as_str(),
+        "permissions": permissions_json(&app.permissions),
+        "events": app.events,
+        "created_at": date(installation.created_at),
+        "updated_at": date(installation.updated_at),
+        "single_file_name": null,
+        "has_multiple_single_files": false,
+        "single_file_paths": [],
+        "suspended_at": installation.suspended.as_ref().map(|(at, _)| date(*at)),
+        "suspended_by": suspended_by.map(|user| account_json(api, web, user)),
     })
 }

@@ -1,6 +1,7 @@
-//! The GitHub API router and the layer every API call goes through: injected faults,
-//! authentication (`Authorization: Bearer <t>` or `token <t>`), rate limiting, and the
-//! headers GitHub adds to every response.
+//! The GitHub API router and the layer every token-authenticated API call goes through:
+//! injected faults, authentication (`Authorization: Bearer <t>` or `token <t>`), rate
+//! limiting, and the headers GitHub adds to every response. The endpoints a GitHub App
+//! calls with its JWT have their own layer (see the `apps` module).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
     middleware::{self, Next},
     response::Response,
-    routing::{get, post},
+    routing::{get, post, put},
     Router,
 };
 use chrono::Utc;
@@ -17,7 +18,7 @@ use chrono::Utc;
 use super::access::Caller;
 use super::responses::{self, common_headers, error, insert, token_headers, Accepted, DOCS_URL};
 use super::state::{AuthFailure, RateSnapshot, AUTHENTICATED_LIMIT};
-use super::{hooks, oauth, repos, user, MockGitHub};
+use super::{apps, hooks, install_flow, installations, oauth, repos, user, MockGitHub};
 use crate::faults::Fault;
 use crate::request_log::AuthenticatedAs;
 
@@ -50,9 +51,21 @@ impl Ctx {
 /// bodies link to.
 pub(super) fn router(github: MockGitHub, base_url: &str, web: &str) -> Router {
     let ctx = Ctx::new(github, base_url, web);
-    Router::new()
+    let token_routes = Router::new()
         .route("/user", get(user::get_user))
         .route("/user/repos", get(user::list_user_repos))
+        .route(
+            "/user/installations",
+            get(installations::list_user_installations),
+        )
+        .route(
+            "/user/installations/{installation_id}/repositories",
+            get(installations::list_user_installation_repos),
+        )
+        .route(
+            "/user/installations/{installation_id}/repositories/{repository_id}",
+            put(installations::add_repository).delete(installations::remove_repository),
+        )
         .route(
             "/installation/repositories",
             get(user::list_installation_repos),
@@ -76,16 +89,21 @@ pub(super) fn router(github: MockGitHub, base_url: &str, web: &str) -> Router {
             post(hooks::ping_hook),
         )
         .fallback(|| async { responses::not_found() })
-        .layer(middleware::from_fn_with_state(ctx.clone(), api_layer))
-        .with_state(ctx)
+        .layer(middleware::from_fn_with_state(ctx.clone(), api_layer));
+    // A JWT works on these only, and a token nowhere among them.
+    let jwt_routes =
+        apps::routes().layer(middleware::from_fn_with_state(ctx.clone(), apps::app_layer));
+    token_routes.merge(jwt_routes).with_state(ctx)
 }
 
-/// The web routes (at the server root, outside the API prefix): OAuth sign-in.
+/// The web routes (at the server root, outside the API prefix): OAuth sign-in and the
+/// GitHub App install page.
 pub(super) fn web_router(github: MockGitHub, web_url: &str) -> Router {
     let ctx = Ctx::new(github, web_url, web_url);
     Router::new()
         .route("/login/oauth/authorize", get(oauth::authorize))
         .route("/login/oauth/access_token", post(oauth::access_token))
+        .route("/apps/{slug}/installations/new", get(install_flow::install))
         .with_state(ctx)
 }
 
@@ -126,20 +144,19 @@ async fn api_layer(State(ctx): State<Ctx>, mut request: Request, next: Next) -> 
                 let rate = state.charge(None, None, now);
                 drop(state);
                 tracing::debug!(?failure, "credentials refused");
-                let mut response = error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS_URL);
+                let mut response = match failure {
+                    AuthFailure::Suspended => {
+                        error(StatusCode::FORBIDDEN, apps::SUSPENDED_MESSAGE, DOCS_URL)
+                    }
+                    _ => error(StatusCode::UNAUTHORIZED, "Bad credentials", DOCS_URL),
+                };
                 common_headers(response.headers_mut(), rate, enterprise);
                 return response;
             }
         }
     };
     if rate.exceeded() {
-        let mut response = error(
-            StatusCode::FORBIDDEN,
-            "API rate limit exceeded for this token. Wait for the reset named in X-RateLimit-Reset.",
-            RATE_LIMIT_DOCS_URL,
-        );
-        common_headers(response.headers_mut(), rate, enterprise);
-        return response;
+        return rate_limited(rate, enterprise);
     }
 
     request.extensions_mut().insert(caller.clone());
@@ -161,8 +178,19 @@ async fn api_layer(State(ctx): State<Ctx>, mut request: Request, next: Next) -> 
     response
 }
 
+/// GitHub's answer once the hourly quota is used.
+pub(super) fn rate_limited(rate: RateSnapshot, enterprise: bool) -> Response {
+    let mut response = error(
+        StatusCode::FORBIDDEN,
+        "API rate limit exceeded for this token. Wait for the reset named in X-RateLimit-Reset.",
+        RATE_LIMIT_DOCS_URL,
+    );
+    common_headers(response.headers_mut(), rate, enterprise);
+    response
+}
+
 /// GitHub's answer to an injected fault.
-fn fault_response(fault: Fault, now: i64, enterprise: bool) -> Response {
+pub(super) fn fault_response(fault: Fault, now: i64, enterprise: bool) -> Response {
     let quota = |remaining: u32, reset: i64| RateSnapshot {
         limit: AUTHENTICATED_LIMIT,
         used: AUTHENTICATED_LIMIT - remaining,
@@ -226,7 +254,7 @@ fn fault_response(fault: Fault, now: i64, enterprise: bool) -> Response {
 }
 
 /// The credentials of a request, as GitHub reads `Authorization`.
-enum Credentials<'a> {
+pub(super) enum Credentials<'a> {
     /// No `Authorization` header.
     Missing,
     /// A header GitHub would not accept (unknown scheme, empty token, not ASCII).
@@ -235,7 +263,7 @@ enum Credentials<'a> {
     Token(&'a str),
 }
 
-fn credentials(headers: &HeaderMap) -> Credentials<'_> {
+pub(super) fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Credentials::Missing;
     };

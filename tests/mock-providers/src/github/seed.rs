@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 /// Demo seed used by the binary when no seed file is given (also an example of the format).
 const DEMO_SEED: &str = include_str!("../../seeds/github-demo.json");
 
+/// Private key (PKCS#1 PEM, as GitHub hands out App keys) of the throwaway RSA key pair the
+/// seeds' GitHub Apps use, so tests and demos can sign App JWTs. Test-only: it is public in
+/// this repository and must never identify a real app.
+pub const TEST_APP_PRIVATE_KEY_PEM: &str = include_str!("../../seeds/github-app-test-key.pem");
+
+/// Public key (SPKI PEM) matching [`TEST_APP_PRIVATE_KEY_PEM`]; test-only as well.
+pub const TEST_APP_PUBLIC_KEY_PEM: &str = include_str!("../../seeds/github-app-test-key.pub.pem");
+
 /// Initial state of a GitHub mock.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +32,12 @@ pub struct GitHubSeed {
     /// OAuth apps that may exchange codes at `/login/oauth/access_token`.
     #[serde(default)]
     pub oauth_apps: Vec<OAuthAppSeed>,
+    /// GitHub Apps: they authenticate with JWTs and are installed on accounts.
+    #[serde(default)]
+    pub apps: Vec<AppSeed>,
+    /// Installations of those apps on users and organizations.
+    #[serde(default)]
+    pub installations: Vec<InstallationSeed>,
 }
 
 /// A GitHub account.
@@ -378,6 +392,153 @@ pub struct OAuthAppSeed {
     pub approving_user: Option<String>,
 }
 
+/// A GitHub App registered on the mock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSeed {
+    /// App id: the `iss` claim of its JWTs.
+    pub id: u64,
+    /// URL name, as in `/apps/{slug}/installations/new`.
+    pub slug: String,
+    /// Client id for the user authorization flow (`/login/oauth/...`).
+    pub client_id: String,
+    /// Client secret for the user authorization flow.
+    pub client_secret: String,
+    /// RSA public key that verifies the app's JWTs, PEM: SPKI (`BEGIN PUBLIC KEY`) or
+    /// PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+    pub public_key_pem: String,
+    /// Where the install flow sends the browser back (with `installation_id`,
+    /// `setup_action`, `state` and maybe `code`); the installation's settings page when
+    /// absent.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// Whether installing also authorizes the installing user (a `code` in the redirect).
+    #[serde(default = "default_true")]
+    pub request_oauth_on_install: bool,
+    /// Permissions installations grant, e.g. `{"contents": "read",
+    /// "repository_hooks": "write", "metadata": "read"}`.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Access>,
+    /// Webhook events the app subscribes to (reported on its installations).
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The user who installs and signs in when the web flow names none (the mock has no
+    /// login page); the first seeded user when absent.
+    #[serde(default)]
+    pub approving_user: Option<String>,
+}
+
+impl AppSeed {
+    /// An app whose JWTs are signed with [`TEST_APP_PRIVATE_KEY_PEM`], with no permissions,
+    /// no callback URL, and user authorization on install.
+    pub fn new(id: u64, slug: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            id,
+            slug: slug.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            public_key_pem: TEST_APP_PUBLIC_KEY_PEM.to_owned(),
+            callback_url: None,
+            request_oauth_on_install: true,
+            permissions: BTreeMap::new(),
+            events: Vec::new(),
+            approving_user: None,
+        }
+    }
+
+    /// The same app with these `(permission, access)` pairs.
+    pub fn with_permissions(mut self, permissions: &[(&str, Access)]) -> Self {
+        self.permissions = permissions
+            .iter()
+            .map(|(p, a)| ((*p).to_owned(), *a))
+            .collect();
+        self
+    }
+
+    /// The same app sending the install flow back to `url`.
+    pub fn with_callback_url(mut self, url: &str) -> Self {
+        self.callback_url = Some(url.to_owned());
+        self
+    }
+
+    /// The same app verifying JWTs with another public key (PEM).
+    pub fn with_public_key(mut self, pem: &str) -> Self {
+        self.public_key_pem = pem.to_owned();
+        self
+    }
+}
+
+/// Which repositories an installation reaches, spelled as GitHub's `repository_selection`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepositorySelection {
+    /// Every repository of the account, present and future.
+    #[default]
+    All,
+    /// The listed repositories only.
+    Selected,
+}
+
+impl RepositorySelection {
+    /// GitHub's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepositorySelection::All => "all",
+            RepositorySelection::Selected => "selected",
+        }
+    }
+}
+
+/// An installation of a seeded app on a user or organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallationSeed {
+    /// Installation id.
+    pub id: u64,
+    /// The installed app's id.
+    pub app_id: u64,
+    /// Login of the user or organization it is installed on.
+    pub account: String,
+    /// `all` (default) or `selected`.
+    #[serde(default)]
+    pub repository_selection: RepositorySelection,
+    /// `selected` only: the repositories (`owner/name`, all of the account) it reaches.
+    #[serde(default)]
+    pub repositories: Vec<String>,
+    /// A suspended installation issues no tokens and its tokens stop working.
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+impl InstallationSeed {
+    /// An installation on every repository of `account`.
+    pub fn all(id: u64, app_id: u64, account: &str) -> Self {
+        Self {
+            id,
+            app_id,
+            account: account.to_owned(),
+            repository_selection: RepositorySelection::All,
+            repositories: Vec::new(),
+            suspended: false,
+        }
+    }
+
+    /// An installation on these repositories (`owner/name`) of `account`.
+    pub fn selected(id: u64, app_id: u64, account: &str, repositories: &[&str]) -> Self {
+        Self {
+            repository_selection: RepositorySelection::Selected,
+            repositories: repositories.iter().map(|r| (*r).to_owned()).collect(),
+            ..Self::all(id, app_id, account)
+        }
+    }
+
+    /// The same installation, suspended.
+    pub fn suspended(mut self) -> Self {
+        self.suspended = true;
+        self
+    }
+}
+
 impl GitHubSeed {
     /// The built-in demo state (see `seeds/github-demo.json`).
     pub fn demo() -> Self {
@@ -441,6 +602,38 @@ mod tests {
         let repo = &seed.repositories[0];
         assert_eq!(repo.visibility, RepoVisibility::Public);
         assert!(repo.branches.is_empty() && !repo.empty);
+    }
+
+    #[test]
+    fn apps_and_installations_parse_with_defaults() {
+        let json = serde_json::json!({
+            "users": [{"login": "octocat"}],
+            "apps": [{
+                "id": 7, "slug": "deployer", "client_id": "Iv23li.x", "client_secret": "s",
+                "public_key_pem": TEST_APP_PUBLIC_KEY_PEM,
+                "permissions": {"contents": "read", "repository_hooks": "write"}
+            }],
+            "installations": [{"id": 70, "app_id": 7, "account": "octocat"}]
+        });
+        let seed = GitHubSeed::from_json(&json.to_string()).expect("parses");
+        let app = &seed.apps[0];
+        assert!(app.request_oauth_on_install && app.callback_url.is_none());
+        assert_eq!(app.permissions["repository_hooks"], Access::Write);
+        let installation = &seed.installations[0];
+        assert_eq!(installation.repository_selection, RepositorySelection::All);
+        assert!(!installation.suspended && installation.repositories.is_empty());
+        crate::github::MockGitHub::new(seed).expect("consistent");
+    }
+
+    #[test]
+    fn test_key_files_form_a_pair() {
+        assert!(TEST_APP_PRIVATE_KEY_PEM.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        assert!(TEST_APP_PUBLIC_KEY_PEM.starts_with("-----BEGIN PUBLIC KEY-----"));
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePublicKey;
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(TEST_APP_PRIVATE_KEY_PEM).expect("PKCS#1");
+        let public = rsa::RsaPublicKey::from_public_key_pem(TEST_APP_PUBLIC_KEY_PEM).expect("SPKI");
+        assert_eq!(private.to_public_key(), public);
     }
 
     #[test]

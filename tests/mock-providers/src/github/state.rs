@@ -1,5 +1,8 @@
 //! What a mock GitHub knows: accounts, tokens, repositories with branches and hooks,
-//! OAuth apps and codes, and rate-limit windows.
+//! OAuth apps and codes, GitHub Apps and their installations (the `apps` submodule), and
+//! rate-limit windows.
+
+mod apps;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,6 +13,7 @@ use super::seed::{
     RepositorySeed, TokenKind, TokenSeed,
 };
 use crate::server::SeedError;
+pub(crate) use apps::{App, Installation, InstallationLink, OAuthClient};
 
 /// Requests per hour for an authenticated caller (GitHub's default for personal tokens).
 pub(crate) const AUTHENTICATED_LIMIT: u32 = 5000;
@@ -44,6 +48,12 @@ pub(crate) struct Token {
     pub expires_at: Option<DateTime<Utc>>,
     pub owner: String,
     pub revoked: bool,
+    /// Installation tokens an app minted: the installation they act for, which decides
+    /// their repositories when they are used.
+    pub installation: Option<InstallationLink>,
+    /// App user tokens from an app's sign-in: the app, whose installations bound their
+    /// repositories.
+    pub app: Option<u64>,
 }
 
 impl Token {
@@ -53,12 +63,14 @@ impl Token {
     }
 
     /// Whether the token's permissions include `name` at `needed` (write includes read;
-    /// `metadata: read` is implied for every fine-grained token).
+    /// `metadata: read` is implied for every fine-grained token). GitHub Apps call the
+    /// `webhooks` permission `repository_hooks`.
     pub fn grants(&self, name: &str, needed: Access) -> bool {
         if name == "metadata" && needed == Access::Read {
             return true;
         }
-        self.permissions.get(name).is_some_and(|a| *a >= needed)
+        let granted = |name: &str| self.permissions.get(name).is_some_and(|a| *a >= needed);
+        granted(name) || (name == "webhooks" && granted("repository_hooks"))
     }
 
     /// Whether the token's repository selection includes `full_name`.
@@ -128,12 +140,15 @@ pub(crate) struct PendingCode {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Why a presented token was refused; GitHub answers all of them with `Bad credentials`.
+/// Why a presented token was refused; GitHub answers all but `Suspended` with
+/// `Bad credentials`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AuthFailure {
     Unknown,
     Revoked,
     Expired,
+    /// A token of a suspended App installation.
+    Suspended,
 }
 
 /// Rate-limit counters of one bucket after charging a request.
@@ -169,6 +184,10 @@ pub(crate) struct GitHubState {
     /// By lowercase `owner/name`.
     repos: BTreeMap<String, Repo>,
     oauth_apps: BTreeMap<String, OAuthAppSeed>,
+    /// GitHub Apps by id.
+    apps: BTreeMap<u64, App>,
+    /// App installations by id.
+    installations: BTreeMap<u64, Installation>,
     codes: HashMap<String, PendingCode>,
     rate: HashMap<String, RateWindow>,
     next_id: u64,
@@ -239,12 +258,23 @@ impl GitHubState {
             }
             state.oauth_apps.insert(app.client_id.clone(), app);
         }
+        for app in seed.apps {
+            state.insert_app(app)?;
+        }
+        for installation in seed.installations {
+            state.insert_installation(installation)?;
+        }
         Ok(state)
     }
 
     /// An account by login (case-insensitive, as GitHub).
     pub fn user(&self, login: &str) -> Option<&User> {
         self.users.get(&login.to_ascii_lowercase())
+    }
+
+    /// Every account, users and organizations.
+    pub fn accounts(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
     }
 
     /// The first seeded user account (who approves OAuth sign-ins by default).
@@ -316,6 +346,8 @@ impl GitHubState {
                 expires_at: token.expires_at,
                 owner: token.owner,
                 revoked: token.revoked,
+                installation: None,
+                app: None,
             },
         );
         Ok(())
@@ -404,7 +436,8 @@ impl GitHubState {
         }
     }
 
-    /// The token with this value and the account it acts as, if it works at `now`.
+    /// The token with this value and the account it acts as, if it works at `now`; the
+    /// repositories of a token an app minted are those its installation reaches now.
     pub fn authenticate(
         &self,
         value: &str,
@@ -417,9 +450,11 @@ impl GitHubState {
         if token.expires_at.is_some_and(|at| at <= now) {
             return Err(AuthFailure::Expired);
         }
+        let mut token = token.clone();
+        self.resolve_app_reach(&mut token)?;
         // Seeds are checked on insert, so the owner exists.
         let user = self.user(&token.owner).ok_or(AuthFailure::Unknown)?;
-        Ok((token.clone(), user.clone()))
+        Ok((token, user.clone()))
     }
 
     /// Counts one request against `bucket` (a login, or `None` for anonymous callers)
@@ -438,6 +473,15 @@ impl GitHubState {
             ),
             None => ("anonymous".to_owned(), ANONYMOUS_LIMIT),
         };
+        self.charge_key(key, limit, now)
+    }
+
+    /// Counts one request an app makes with its JWT (a bucket of its own).
+    pub fn charge_app(&mut self, app_id: u64, now: DateTime<Utc>) -> RateSnapshot {
+        self.charge_key(format!("app:{app_id}"), AUTHENTICATED_LIMIT, now)
+    }
+
+    fn charge_key(&mut self, key: String, limit: u32, now: DateTime<Utc>) -> RateSnapshot {
         let now = now.timestamp();
         let window = self.rate.entry(key).or_insert(RateWindow {
             used: 0,
@@ -541,9 +585,24 @@ impl GitHubState {
         )
     }
 
-    /// An OAuth app by client id.
-    pub fn oauth_app(&self, client_id: &str) -> Option<&OAuthAppSeed> {
-        self.oauth_apps.get(client_id)
+    /// Who may take part in the OAuth web flow under `client_id`: an OAuth app, or a
+    /// GitHub App (whose codes give app user tokens).
+    pub fn oauth_client(&self, client_id: &str) -> Option<OAuthClient> {
+        if let Some(app) = self.oauth_apps.get(client_id) {
+            return Some(OAuthClient {
+                client_secret: app.client_secret.clone(),
+                approving_user: app.approving_user.clone(),
+                app_id: None,
+            });
+        }
+        self.apps
+            .values()
+            .find(|app| app.client_id == client_id)
+            .map(|app| OAuthClient {
+                client_secret: app.client_secret.clone(),
+                approving_user: app.approving_user.clone(),
+                app_id: Some(app.id),
+            })
     }
 
     /// Stores a code for a later exchange.
@@ -601,6 +660,60 @@ mod tests {
         bad.tokens
             .push(TokenSeed::fine_grained("github_pat_x", "octocat", &[]).only(&["octocat/none"]));
         assert!(GitHubState::from_seed(bad).is_err());
+    }
+
+    #[test]
+    fn rejects_inconsistent_apps_and_installations() {
+        use crate::github::{AppSeed, InstallationSeed};
+        let org = || {
+            let mut seed = seed();
+            seed.users.push(UserSeed::user("mona"));
+            seed.repositories = vec![
+                RepositorySeed::private("octocat", "app"),
+                RepositorySeed::private("mona", "other"),
+            ];
+            seed.apps = vec![AppSeed::new(1, "deployer", "Iv23li.x", "s")];
+            seed
+        };
+        let refused = |change: &dyn Fn(&mut GitHubSeed), needle: &str| {
+            let mut seed = org();
+            change(&mut seed);
+            let err = GitHubState::from_seed(seed).expect_err(needle);
+            assert!(err.0.contains(needle), "{err}");
+        };
+        refused(
+            &|s| s.apps[0].public_key_pem = "-----BEGIN PUBLIC KEY-----\nnope\n".into(),
+            "public_key_pem",
+        );
+        refused(
+            &|s| s.apps.push(AppSeed::new(2, "deployer", "Iv23li.y", "s")),
+            "slug",
+        );
+        refused(
+            &|s| s.installations.push(InstallationSeed::all(5, 9, "octocat")),
+            "app 9",
+        );
+        refused(
+            &|s| {
+                s.installations
+                    .push(InstallationSeed::selected(5, 1, "octocat", &["mona/other"]))
+            },
+            "not a repository of 'octocat'",
+        );
+        refused(
+            &|s| {
+                s.installations.push(InstallationSeed::all(5, 1, "octocat"));
+                s.installations.push(InstallationSeed::all(6, 1, "octocat"));
+            },
+            "already installed",
+        );
+        let mut good = org();
+        good.installations
+            .push(InstallationSeed::selected(5, 1, "octocat", &["octocat/app"]).suspended());
+        let state = GitHubState::from_seed(good).expect("valid seed");
+        let installation = state.installation(5).expect("seeded");
+        assert!(installation.suspended.is_some());
+        assert_eq!(state.reach(installation), ["octocat/app"]);
     }
 
     #[test]

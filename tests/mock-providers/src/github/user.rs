@@ -12,7 +12,7 @@ use super::responses::{
     error, json_response, repo_json, user_json, validation_failed, Accepted, DOCS_URL,
 };
 use super::routes::Ctx;
-use super::seed::{Access, RepoRole, TokenKind};
+use super::seed::{Access, RepoRole, RepositorySelection, TokenKind};
 use super::state::Repo;
 use crate::pagination::{paginate, PageParams};
 use crate::query::QueryMap;
@@ -188,6 +188,14 @@ pub(super) async fn list_installation_repos(
         RepoRole::Read
     };
     let state = ctx.github.lock();
+    // A token an app minted unnarrowed has its installation's selection; seeded and
+    // narrowed ones list what they were given.
+    let selection = token
+        .installation
+        .as_ref()
+        .filter(|link| link.only.is_none())
+        .and_then(|link| state.installation(link.id))
+        .map_or(RepositorySelection::Selected, |i| i.selection);
     let mut repos: Vec<&Repo> = token
         .repositories
         .iter()
@@ -213,7 +221,7 @@ pub(super) async fn list_installation_repos(
     let link = page.link_header(&format!("{}/installation/repositories", ctx.api), &query);
     let body = json!({
         "total_count": page.total,
-        "repository_selection": "selected",
+        "repository_selection": selection.as_str(),
         "repositories": page.items,
     });
     let mut response = json_response(StatusCode::OK, body);
