@@ -239,6 +239,22 @@ fn describe(seed: &GitHubSeed) -> String {
             app.client_id, app.client_secret
         ));
     }
+    for app in &seed.apps {
+        lines.push(format!(
+            "GitHub App {} ({}): client id {}, secret {}, install at /apps/{}/installations/new, \
+             JWT key tests/mock-providers/seeds/github-app-test-key.pem",
+            app.id, app.slug, app.client_id, app.client_secret, app.slug
+        ));
+    }
+    for installation in &seed.installations {
+        lines.push(format!(
+            "  installation {} of app {} on {} ({})",
+            installation.id,
+            installation.app_id,
+            installation.account,
+            installation.repository_selection.as_str()
+        ));
+    }
     lines.join("\n")
 }
 
