@@ -98,6 +98,7 @@ fn seed() -> GitHubSeed {
             client_secret: CLIENT_SECRET.into(),
             approving_user: Some(USER.into()),
         }],
+        ..GitHubSeed::default()
     }
 }
 
