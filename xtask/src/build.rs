@@ -15,9 +15,18 @@ pub const WASM_TARGET: &str = "wasm32-wasip2";
 pub const WASM_PROFILE: &str = "wasm";
 
 /// Provider plugins shipped as components. Each id names `plugins/<id>` (package
-/// `git-access-<id>`), composed with the gateway into `target/components/provider-<id>.wasm`
-/// (the `provider-<id>` component of `spin.toml`). Adding a provider is one entry here.
-pub const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket"];
+/// `git-access-<id>`, artifact `git_access_<id with _>.wasm`), composed with the gateway into
+/// `target/components/provider-<id>.wasm` (the `provider-<id>` component of `spin.toml`).
+/// Adding a provider is one entry here.
+pub const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket", "github-app"];
+
+/// Providers built on another provider's crate as a library, with that crate's `component`
+/// feature (its export) off. Each is built by a cargo invocation of its own, in a target
+/// dir of its own ([`Layout::own_wasm_target_dir`]): cargo unifies features across the
+/// packages of one invocation (next to that provider it would get its export too, and fail
+/// to link on duplicate symbols), and the library crate, a cdylib as well, would write its
+/// export-less component over the provider's real one in a shared target dir.
+pub const LIBRARY_BASED_PROVIDERS: &[&str] = &["github-app"];
 
 /// Components only tests use: `tests/components/<name>` (package `<name>`), built with
 /// everything else (not with `--only`); tests load them from cargo's output folder
@@ -183,7 +192,8 @@ fn ensure_wasm_target(layout: &Layout) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One cargo invocation for every package of the wanted components.
+/// Builds every package of the wanted components, in as few cargo invocations as
+/// [`cargo_invocations`] allows.
 fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
     let mut packages: Vec<String> = Vec::new();
     for package in components.iter().flat_map(|c| c.packages()) {
@@ -191,21 +201,76 @@ fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
             packages.push(package);
         }
     }
-    let mut cargo = process::cargo(layout);
-    cargo
-        .args(["build", "--target", WASM_TARGET, "--profile", WASM_PROFILE])
-        .arg("--target-dir")
-        .arg(layout.wasm_target_dir());
-    for package in &packages {
-        cargo.args(["-p", package]);
+    for invocation in cargo_invocations(&packages) {
+        let target_dir = match invocation.own_target_dir {
+            Some(id) => layout.own_wasm_target_dir(id),
+            None => layout.wasm_target_dir(),
+        };
+        let mut cargo = process::cargo(layout);
+        cargo
+            .args(["build", "--target", WASM_TARGET, "--profile", WASM_PROFILE])
+            .arg("--target-dir")
+            .arg(&target_dir);
+        for package in &invocation.packages {
+            cargo.args(["-p", package]);
+        }
+        let step = Step::start(&format!(
+            "building wasm components ({}) in {}",
+            invocation.packages.join(", "),
+            relative(layout, &target_dir)
+        ));
+        process::run(cargo)?;
+        step.done();
     }
-    let step = Step::start(&format!(
-        "building wasm components ({})",
-        packages.join(", ")
-    ));
-    process::run(cargo)?;
-    step.done();
     Ok(())
+}
+
+/// One cargo invocation of the wasm build.
+#[derive(Debug, PartialEq, Eq)]
+struct Invocation {
+    /// Packages it builds.
+    packages: Vec<String>,
+    /// The library-based provider whose own target dir it uses; `None`: the shared one.
+    own_target_dir: Option<&'static str>,
+}
+
+/// One invocation for every package in the shared target dir, and one for each of
+/// [`LIBRARY_BASED_PROVIDERS`] in its own.
+fn cargo_invocations(packages: &[String]) -> Vec<Invocation> {
+    let mut shared = Invocation {
+        packages: Vec::new(),
+        own_target_dir: None,
+    };
+    let mut own = Vec::new();
+    for package in packages {
+        match library_based_provider(package) {
+            Some(id) => own.push(Invocation {
+                packages: vec![package.clone()],
+                own_target_dir: Some(id),
+            }),
+            None => shared.packages.push(package.clone()),
+        }
+    }
+    std::iter::once(shared)
+        .filter(|invocation| !invocation.packages.is_empty())
+        .chain(own)
+        .collect()
+}
+
+/// The id of a library-based provider's package.
+fn library_based_provider(package: &str) -> Option<&'static str> {
+    LIBRARY_BASED_PROVIDERS
+        .iter()
+        .copied()
+        .find(|id| provider_package(id) == package)
+}
+
+/// Where the component of a wasm package is, as cargo built it.
+fn wasm_artifact(layout: &Layout, package: &str) -> PathBuf {
+    match library_based_provider(package) {
+        Some(id) => layout.own_wasm_artifact(id, &artifact_stem(package)),
+        None => layout.wasm_artifact(&artifact_stem(package)),
+    }
 }
 
 /// Copies the API and composes each provider plugin with the gateway.
@@ -223,7 +288,7 @@ fn write_components(layout: &Layout, components: &[Component]) -> anyhow::Result
             Component::Api => read(&layout.wasm_artifact(&artifact_stem(API_PACKAGE)))?,
             Component::Provider(id) => {
                 let gateway = read(&layout.wasm_artifact(&artifact_stem(GATEWAY_PACKAGE)))?;
-                let plugin = read(&layout.wasm_artifact(&artifact_stem(&provider_package(id))))?;
+                let plugin = read(&wasm_artifact(layout, &provider_package(id)))?;
                 git_access_compose::compose(&gateway, &plugin)
                     .with_context(|| format!("cannot compose the gateway with plugins/{id}"))?
             }
@@ -339,6 +404,10 @@ mod tests {
     fn only_accepts_known_components() {
         assert_eq!(parse_only("api"), Ok(Only::Api));
         assert_eq!(parse_only("provider-github"), Ok(Only::Provider("github")));
+        assert_eq!(
+            parse_only("provider-github-app"),
+            Ok(Only::Provider("github-app"))
+        );
         let err = parse_only("provider-nope").expect_err("unknown provider");
         assert!(err.contains("provider-github"), "{err}");
     }
@@ -356,6 +425,85 @@ mod tests {
             vec!["git-access-gateway", "git-access-github"]
         );
         assert_eq!(artifact_stem("git-access-github"), "git_access_github");
+        let app = Component::Provider("github-app");
+        assert_eq!(
+            app.output(&layout),
+            Some(layout.components_dir().join("provider-github-app.wasm"))
+        );
+        assert_eq!(
+            app.packages(),
+            vec!["git-access-gateway", "git-access-github-app"]
+        );
+        assert_eq!(
+            artifact_stem("git-access-github-app"),
+            "git_access_github_app"
+        );
+    }
+
+    #[test]
+    fn library_based_providers_build_on_their_own() {
+        let layout = Layout::discover().expect("layout");
+        let packages: Vec<String> = Component::all()
+            .into_iter()
+            .flat_map(Component::packages)
+            .collect();
+        let invocations = cargo_invocations(&packages);
+        assert_eq!(invocations[0].own_target_dir, None);
+        assert!(invocations[0]
+            .packages
+            .contains(&"git-access-github".to_owned()));
+        assert!(!invocations[0]
+            .packages
+            .contains(&"git-access-github-app".to_owned()));
+        let only_app = cargo_invocations(&Component::Provider("github-app").packages());
+        assert_eq!(
+            only_app,
+            [
+                Invocation {
+                    packages: vec!["git-access-gateway".to_owned()],
+                    own_target_dir: None
+                },
+                Invocation {
+                    packages: vec!["git-access-github-app".to_owned()],
+                    own_target_dir: Some("github-app")
+                }
+            ]
+        );
+        assert_eq!(
+            wasm_artifact(&layout, "git-access-github-app"),
+            layout
+                .root
+                .join("target/wasm-github-app/wasm32-wasip2/wasm/git_access_github_app.wasm")
+        );
+        assert_eq!(
+            wasm_artifact(&layout, "git-access-github"),
+            layout.wasm_artifact("git_access_github")
+        );
+    }
+
+    #[test]
+    fn providers_that_use_another_provider_are_library_based() {
+        let layout = Layout::discover().expect("layout");
+        for id in PROVIDERS {
+            let manifest = layout.root.join("plugins").join(id).join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).expect("provider manifest");
+            let uses_provider = PROVIDERS
+                .iter()
+                .filter(|other| *other != id)
+                .any(|other| text.contains(&format!("{} = ", provider_package(other))));
+            assert_eq!(
+                uses_provider,
+                LIBRARY_BASED_PROVIDERS.contains(id),
+                "plugins/{id}: a provider that depends on another provider's crate belongs in \
+                 LIBRARY_BASED_PROVIDERS (and only such a provider)"
+            );
+            if uses_provider {
+                assert!(
+                    text.contains("default-features = false"),
+                    "plugins/{id} must depend on the other provider without its `component` feature"
+                );
+            }
+        }
     }
 
     #[test]
@@ -376,6 +524,7 @@ mod tests {
             "api",
             "git-access-gateway",
             "git-access-github",
+            "git-access-github-app",
             "git-access-plugin-sdk",
             "sandbox-probe",
         ] {

@@ -40,6 +40,14 @@ impl Layout {
         self.root.join("target").join("wasm")
     }
 
+    /// Target dir of a provider built on another provider's crate
+    /// ([`crate::build::LIBRARY_BASED_PROVIDERS`]), `target/wasm-<id>`. That crate is a cdylib
+    /// too: built there without its export, its component would overwrite the real one
+    /// (same file name) in the shared wasm target dir.
+    pub fn own_wasm_target_dir(&self, id: &str) -> PathBuf {
+        self.root.join("target").join(format!("wasm-{id}"))
+    }
+
     /// Where cargo puts the components it builds (`--profile wasm`), uncomposed:
     /// `api.wasm`, `git_access_gateway.wasm`, `git_access_github.wasm`, test components.
     pub fn wasm_artifacts_dir(&self) -> PathBuf {
@@ -51,6 +59,14 @@ impl Layout {
     /// One wasm crate's component as cargo built it.
     pub fn wasm_artifact(&self, crate_file_stem: &str) -> PathBuf {
         self.wasm_artifacts_dir()
+            .join(format!("{crate_file_stem}.wasm"))
+    }
+
+    /// The component of a library-based provider, in its own target dir.
+    pub fn own_wasm_artifact(&self, id: &str, crate_file_stem: &str) -> PathBuf {
+        self.own_wasm_target_dir(id)
+            .join(crate::build::WASM_TARGET)
+            .join(crate::build::WASM_PROFILE)
             .join(format!("{crate_file_stem}.wasm"))
     }
 

@@ -184,6 +184,7 @@ fn up(layout: &Layout, listen: SocketAddr) -> anyhow::Result<()> {
 const NATIVE_LOGIC_TESTS: &[&str] = &[
     "git-access-plugin-sdk",
     "git-access-github",
+    "git-access-github-app",
     "git-access-gitlab",
     "git-access-bitbucket",
     "api",
