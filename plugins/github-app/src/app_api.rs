@@ -99,15 +99,8 @@ pub fn checked_id<'a>(what: &str, id: &'a str) -> Result<&'a str, ProviderError>
 mod tests {
     use super::*;
     use crate::test_support::{app_credentials, NOW};
+    use git_access_plugin_sdk::fake_transport::response;
     use git_access_plugin_sdk::fake_transport::FakeTransport;
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: headers.iter().copied().collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn the_base_is_the_apps_api_url_or_github_com() {

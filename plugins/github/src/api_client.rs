@@ -292,14 +292,7 @@ pub mod fake {
 mod tests {
     use super::fake::FakeGitHub;
     use super::*;
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: headers.iter().copied().collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use git_access_plugin_sdk::fake_transport::response;
 
     #[test]
     fn requests_carry_github_headers() {

@@ -290,14 +290,7 @@ pub mod fake {
 mod tests {
     use super::fake::FakeGitLab;
     use super::*;
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: headers.iter().copied().collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use git_access_plugin_sdk::fake_transport::response;
 
     #[test]
     fn bases_for_cloud_self_managed_and_web_roots() {

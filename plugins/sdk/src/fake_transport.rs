@@ -6,6 +6,15 @@ use std::cell::RefCell;
 
 use crate::{HttpRequest, HttpResponse, ProviderError, Transport};
 
+/// A response with this status, headers and body, for tests of response handling.
+pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: headers.iter().copied().collect(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
 /// Answers each request with the first route whose method matches and whose URL contains
 /// the route's fragment; 404 with `{"message":"Not Found"}` otherwise.
 #[derive(Default)]
@@ -32,11 +41,7 @@ impl FakeTransport {
         self.routes.push((
             method,
             fragment.to_string(),
-            HttpResponse {
-                status,
-                headers: headers.iter().copied().collect(),
-                body: body.as_bytes().to_vec(),
-            },
+            response(status, headers, body),
         ));
         self
     }

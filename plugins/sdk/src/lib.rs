@@ -19,7 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod api_url;
-#[cfg(feature = "test-support")]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fake_transport;
 mod headers;
 mod http_client;

@@ -122,14 +122,7 @@ fn provider_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: headers.iter().copied().collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::fake_transport::response;
 
     #[test]
     fn maps_statuses() {
