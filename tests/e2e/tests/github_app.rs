@@ -33,14 +33,8 @@ fn call(host: &Host, method: &str, path: &str, auth: &str, body: Option<&Value>)
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
-fn json_of(reply: &Reply, status: u16) -> anyhow::Result<Value> {
-    ensure!(
-        reply.status == status,
-        "expected {status}, got {}: {}",
-        reply.status,
-        reply.body
-    );
-    Ok(reply.json()?)
+fn expect_json(reply: &Reply, status: u16) -> anyhow::Result<Value> {
+    Ok(reply.expect(status)?)
 }
 
 fn slug_of(reply: &Reply) -> String {
@@ -122,7 +116,7 @@ fn install(host: &Host, install_url: &str, extra: &str) -> anyhow::Result<(Strin
 }
 
 fn install_link(host: &Host, org: &str, auth: &str) -> anyhow::Result<Value> {
-    json_of(
+    expect_json(
         &call(
             host,
             "GET",
@@ -135,7 +129,7 @@ fn install_link(host: &Host, org: &str, auth: &str) -> anyhow::Result<Value> {
 }
 
 fn new_org(host: &Host, auth: &str, name: &str) -> anyhow::Result<String> {
-    let created = json_of(
+    let created = expect_json(
         &call(
             host,
             "POST",
@@ -199,7 +193,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     );
     let (callback_path, connected) =
         install(&host, install_url, "&login=octocat&repositories=hello")?;
-    let connected = json_of(&connected, 200)?;
+    let connected = expect_json(&connected, 200)?;
     bodies.push(connected.to_string());
     assert_eq!(connected["status"], "connected", "{connected}");
     assert_eq!(connected["organization_id"], org.as_str());
@@ -220,12 +214,12 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     ensure!(replayed.body.contains("unknown"), "{}", replayed.body);
 
     // The installation and what it may reach.
-    let read = json_of(
+    let read = expect_json(
         &call(&host, "GET", &format!("{base}/installation"), &auth, None),
         200,
     )?;
     assert_eq!(read["installation_id"], installation_id.as_str(), "{read}");
-    let repos = json_of(
+    let repos = expect_json(
         &call(
             &host,
             "GET",
@@ -239,7 +233,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     assert_eq!(repository_names(&repos), vec!["octocat/hello"], "{repos}");
 
     // Granting and revoking a repository, as the signed-in user.
-    let own = json_of(
+    let own = expect_json(
         &call(
             &host,
             "GET",
@@ -270,7 +264,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         .context("installation")?
         .repositories;
     ensure!(!reached.iter().any(|r| r == "octocat/other"), "{reached:?}");
-    let key = json_of(
+    let key = expect_json(
         &call(
             &host,
             "POST",
@@ -286,7 +280,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     assert_eq!(slug_of(&as_key), "/problems/own-account-needs-session");
 
     // An application through the installation: branches, webhook, a push, clone access.
-    let branches = json_of(
+    let branches = expect_json(
         &call(
             &host,
             "GET",
@@ -299,7 +293,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         200,
     )?;
     ensure!(branches.to_string().contains("\"dev\""), "{branches}");
-    let app = json_of(
+    let app = expect_json(
         &call(
             &host,
             "POST",
@@ -336,7 +330,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     github
         .push("octocat/hello", "main", "Ship it")
         .context("push")?;
-    let events = json_of(
+    let events = expect_json(
         &call(
             &host,
             "GET",
@@ -347,7 +341,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         200,
     )?;
     ensure!(events.to_string().contains("Ship it"), "{events}");
-    let clone = json_of(
+    let clone = expect_json(
         &call(
             &host,
             "POST",
@@ -369,20 +363,20 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     // Suspended at GitHub: the application loses access until it is lifted.
     let app_path = format!("/organization/{org}/application/{app_id}");
     ensure!(github.suspend_installation(mock_id), "suspend");
-    let read = json_of(
+    let read = expect_json(
         &call(&host, "GET", &format!("{base}/installation"), &auth, None),
         200,
     )?;
     assert_eq!(read["suspended"], true, "{read}");
-    let lost = json_of(&call(&host, "GET", &app_path, &api_key, None), 200)?;
+    let lost = expect_json(&call(&host, "GET", &app_path, &api_key, None), 200)?;
     assert_eq!(lost["git_repository"]["has_access"], false, "{lost}");
     ensure!(lost.to_string().contains("suspended"), "{lost}");
     ensure!(github.unsuspend_installation(mock_id), "unsuspend");
-    json_of(
+    expect_json(
         &call(&host, "GET", &format!("{base}/installation"), &auth, None),
         200,
     )?;
-    let back = json_of(&call(&host, "GET", &app_path, &api_key, None), 200)?;
+    let back = expect_json(&call(&host, "GET", &app_path, &api_key, None), 200)?;
     assert_eq!(back["git_repository"]["has_access"], true, "{back}");
 
     // Disconnecting is refused while the application uses the installation.
@@ -432,7 +426,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     ensure!(github.installation(mock_id).is_none(), "still installed");
     let gone = call(&host, "GET", &format!("{base}/installation"), &auth, None);
     assert_eq!(gone.status, 404, "{}", gone.body);
-    let orphan = json_of(&call(&host, "GET", &app_path, &api_key, None), 200)?;
+    let orphan = expect_json(&call(&host, "GET", &app_path, &api_key, None), 200)?;
     assert_eq!(orphan["git_repository"]["has_access"], false, "{orphan}");
     ensure!(
         orphan.to_string().contains("no longer connected"),

@@ -38,20 +38,23 @@ struct Fixture {
 
 impl Fixture {
     fn start() -> Self {
-        let runtime = runtime();
-        let server = runtime
-            .block_on(MockGitHub::start(seed()))
-            .expect("mock starts");
-        Self {
-            server,
-            _runtime: runtime,
-        }
+        Self::start_shaped(false)
     }
 
     fn start_enterprise() -> Self {
+        Self::start_shaped(true)
+    }
+
+    fn start_shaped(enterprise: bool) -> Self {
         let runtime = runtime();
         let server = runtime
-            .block_on(MockGitHub::start_enterprise(seed()))
+            .block_on(async {
+                if enterprise {
+                    MockGitHub::start_enterprise(seed()).await
+                } else {
+                    MockGitHub::start(seed()).await
+                }
+            })
             .expect("mock starts");
         Self {
             server,
