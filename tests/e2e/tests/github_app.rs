@@ -359,6 +359,17 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         "{clone}"
     );
     assert_eq!(clone["account"], format!("github_app:{installation_id}"));
+    let status = expect_json(
+        &call(
+            &host,
+            "GET",
+            &format!("/service/{app_id}/gitWebhookStatus"),
+            &api_key,
+            None,
+        ),
+        200,
+    )?;
+    assert_eq!(status["status"], "ACTIVE", "{status}");
 
     // Suspended at GitHub: the application loses access until it is lifted.
     let app_path = format!("/organization/{org}/application/{app_id}");
@@ -432,6 +443,10 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         orphan.to_string().contains("no longer connected"),
         "{orphan}"
     );
+
+    // The application can still be deleted (its hook cannot be reached any more, so it stays).
+    let deleted = call(&host, "DELETE", &app_path, &api_key, None);
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
 
     for body in &bodies {
         ensure!(!body.contains("PRIVATE KEY"), "private key in {body}");
