@@ -158,7 +158,7 @@ pub async fn callback(incoming: &Incoming) -> Result<Reply, Problem> {
         )
     })?;
     let pending = app::consume_state(&kv, &sha256_hex(&state), clock::now())?;
-    let connection = connect(
+    let connected = connect(
         &kv,
         incoming,
         &config,
@@ -167,8 +167,10 @@ pub async fn callback(incoming: &Incoming) -> Result<Reply, Problem> {
         &installation_id,
         &code,
     )
-    .await?;
+    .await;
+    // Used, whatever the outcome: nothing is left to keep.
     kv.delete_many(&[app::state_key(&sha256_hex(&state))])?;
+    let connection = connected?;
     Ok(Reply::json(
         200,
         &json!({
