@@ -18,7 +18,7 @@ use crate::problem::Problem;
 use crate::providers::protocol::ProviderError;
 use crate::providers::{self, client, CallError};
 use crate::redact;
-use crate::state::KeyValue;
+use crate::state::{KeyValue, WasiStore};
 use crate::tenancy::users::{self, GitAccount};
 
 /// Who calls the provider.
@@ -35,8 +35,8 @@ pub struct Account {
     api_url: Option<String>,
     workspace: Option<String>,
     token: String,
-    /// The GitHub App, for an installation.
-    app: Option<AppConfig>,
+    /// The GitHub App and the organization, for an installation.
+    app: Option<(AppConfig, String)>,
     /// The installation token minted for this request's calls.
     minted: OnceCell<String>,
 }
@@ -226,6 +226,13 @@ impl Account {
                 ),
             ));
         }
+        let config = AppConfig::from_variables()?;
+        let minted = OnceCell::new();
+        if let Some(token) = Keyring::from_variables().ok().and_then(|keyring| {
+            github_app::kept_token(kv, &keyring, org, &connection.installation_id, clock::now())
+        }) {
+            let _ = minted.set(token);
+        }
         Ok(Self {
             provider: github_app::PLUGIN.to_owned(),
             git_token_id: None,
@@ -234,8 +241,8 @@ impl Account {
             api_url: None,
             workspace: None,
             token: String::new(),
-            app: Some(AppConfig::from_variables()?),
-            minted: OnceCell::new(),
+            app: Some((config, org.to_owned())),
+            minted,
         })
     }
 
@@ -256,17 +263,32 @@ impl Account {
         }
     }
 
-    /// The token to call with: the stored one, or for an installation one minted now (once
-    /// per request).
+    /// The token to call with: the stored one, or for an installation the kept one or one
+    /// minted now (and kept for later requests).
     async fn token(&self) -> Result<String, CallError> {
-        let (Some(app), Some(id)) = (&self.app, &self.installation_id) else {
+        let (Some((app, org)), Some(id)) = (&self.app, &self.installation_id) else {
             return Ok(self.token.clone());
         };
         if let Some(token) = self.minted.get() {
             return Ok(token.clone());
         }
-        let token = app.mint_token(id).await?;
+        let (token, expires_at) = app.mint_token(id).await?;
+        if let (Some(expires_at), Ok(kv), Ok(keyring)) =
+            (expires_at, WasiStore::open(), Keyring::from_variables())
+        {
+            // Best effort: without it the next request mints another.
+            let _ = github_app::keep_token(&kv, &keyring, org, id, &token, expires_at);
+        }
         Ok(self.minted.get_or_init(|| token).clone())
+    }
+
+    /// Drops a kept installation token GitHub refused (revoked early, app changed).
+    fn forget_refused_token(&self, error: &CallError) {
+        if let (Some((_, org)), true) = (&self.app, is_refusal(error)) {
+            if let Ok(kv) = WasiStore::open() {
+                let _ = kv.delete_many(&[github_app::token_key(org)]);
+            }
+        }
     }
 
     fn conn(&self, token: &str) -> Value {
@@ -318,6 +340,9 @@ impl Account {
             args.extend(extra);
         }
         let mut outcome = client::call(&self.provider, function, Some(&args)).await;
+        if let Err(error) = &outcome {
+            self.forget_refused_token(error);
+        }
         match &mut outcome {
             Ok(value) if redact_answer => redact::value(value, &token),
             Ok(_) => {}

@@ -18,11 +18,17 @@
 //!
 //! Calls go to the `github-app` plugin ([`PLUGIN`]) through service chaining, like every
 //! provider call.
+//!
+//! Installation tokens last an hour. Minting one signs a JWT in the plugin (an RSA
+//! operation) and costs GitHub a call, so the latest one is kept, sealed
+//! (`org:<org>:githubapp:token`), and reused until [`TOKEN_MARGIN`] before it expires; a
+//! refusal by GitHub drops it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::clock;
+use crate::crypto::{Keyring, Sealed};
 use crate::problem::Problem;
 use crate::providers::{client, CallError};
 use crate::redact;
@@ -36,7 +42,7 @@ pub const STATE_TTL: i64 = 600;
 
 pub use crate::state::keys::{
     github_app_claim as claim_key, github_app_connection as connection_key,
-    github_app_state as state_key,
+    github_app_state as state_key, github_app_token as token_key,
 };
 
 /// The operator's GitHub App, from Spin variables.
@@ -157,18 +163,24 @@ impl AppConfig {
         .await
     }
 
-    /// A short-lived installation access token, for calls as the installation.
-    pub async fn mint_token(&self, installation_id: &str) -> Result<String, CallError> {
+    /// A new installation access token, for calls as the installation, and when it
+    /// expires (seconds since the epoch), if GitHub said.
+    pub async fn mint_token(
+        &self,
+        installation_id: &str,
+    ) -> Result<(String, Option<i64>), CallError> {
         let args = json!({"app": self.credentials(), "installation_id": installation_id});
         let mut outcome = client::call(PLUGIN, "create-installation-token", Some(&args)).await;
         if let Err(error) = &mut outcome {
             crate::applications::git_calls::Account::redact_also(error, &self.private_key_pem);
             crate::applications::git_calls::Account::redact_also(error, &self.client_secret);
         }
-        Ok(outcome?["access_token"]
+        let tokens = outcome?;
+        let token = tokens["access_token"]
             .as_str()
             .unwrap_or_default()
-            .to_owned())
+            .to_owned();
+        Ok((token, tokens["expires_at"].as_str().and_then(clock::parse)))
     }
 
     /// Uninstalls the app from the installation's account; one already gone is fine.
@@ -246,6 +258,58 @@ impl AppConfig {
             Err(e) => Err(self.redact(call_problem(&e).redact(token))),
         }
     }
+}
+
+/// Seconds before its expiry a kept installation token is no longer used.
+pub const TOKEN_MARGIN: i64 = 300;
+
+/// A kept installation token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptToken {
+    installation_id: String,
+    token: Sealed,
+    expires_at: i64,
+}
+
+fn token_context(org: &str, installation_id: &str) -> String {
+    format!("git-access/github-app/{org}/{installation_id}/token")
+}
+
+/// The kept token of `org`'s installation `installation_id`, while it has more than
+/// [`TOKEN_MARGIN`] left. Anything unreadable counts as none.
+pub fn kept_token(
+    kv: &impl KeyValue,
+    keyring: &Keyring,
+    org: &str,
+    installation_id: &str,
+    now: i64,
+) -> Option<String> {
+    let kept: KeptToken = get_json(kv, &token_key(org)).ok().flatten()?;
+    if kept.installation_id != installation_id || kept.expires_at - now <= TOKEN_MARGIN {
+        return None;
+    }
+    let bytes = keyring
+        .open(&kept.token, &token_context(org, installation_id))
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Keeps `token` of `org`'s installation for later requests.
+pub fn keep_token(
+    kv: &impl KeyValue,
+    keyring: &Keyring,
+    org: &str,
+    installation_id: &str,
+    token: &str,
+    expires_at: i64,
+) -> Result<(), Problem> {
+    let kept = KeptToken {
+        installation_id: installation_id.to_owned(),
+        token: keyring.seal(token.as_bytes(), &token_context(org, installation_id))?,
+        expires_at,
+    };
+    kv.set(&token_key(org), &encode_json(&kept))?;
+    Ok(())
 }
 
 /// 501: the operator has not configured the GitHub App.
@@ -481,7 +545,7 @@ pub fn remove_connection(kv: &impl KeyValue, org: &str) -> Result<Option<Connect
         return Ok(None);
     };
     let claim_key = claim_key(&existing.installation_id);
-    let mut doomed = vec![connection_key(org)];
+    let mut doomed = vec![connection_key(org), token_key(org)];
     if get_json::<Claim>(kv, &claim_key)?.is_some_and(|c| c.organization_id == org) {
         doomed.push(claim_key);
     }
@@ -492,6 +556,7 @@ pub fn remove_connection(kv: &impl KeyValue, org: &str) -> Result<Option<Connect
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::keyring::test_keys::{KEY_A, KEY_B};
     use crate::state::memory::MemoryStore;
 
     const ORG: &str = "0b5e0f5e-8f59-4b5e-9c3a-1d2e3f4a5b6c";
@@ -601,6 +666,43 @@ mod tests {
             .unwrap_err()
             .detail()
             .contains("unknown"));
+    }
+
+    #[test]
+    fn a_kept_token_serves_its_installation_until_shortly_before_it_expires() {
+        let kv = MemoryStore::new();
+        let keyring = Keyring::from_base64(KEY_A, "").unwrap();
+        let token = "ghs_0123456789abcdefghij";
+        keep_token(&kv, &keyring, ORG, "7", token, 10_000).unwrap();
+        let stored = String::from_utf8(kv.get(&token_key(ORG)).unwrap().unwrap()).unwrap();
+        assert!(!stored.contains(token), "sealed: {stored}");
+        assert_eq!(
+            kept_token(&kv, &keyring, ORG, "7", 10_000 - TOKEN_MARGIN - 1).as_deref(),
+            Some(token)
+        );
+        assert_eq!(
+            kept_token(&kv, &keyring, ORG, "7", 10_000 - TOKEN_MARGIN),
+            None
+        );
+        assert_eq!(
+            kept_token(&kv, &keyring, ORG, "8", 0),
+            None,
+            "another installation"
+        );
+        assert_eq!(
+            kept_token(&kv, &keyring, OTHER, "7", 0),
+            None,
+            "another organization"
+        );
+        let other_key = Keyring::from_base64(KEY_B, "").unwrap();
+        assert_eq!(kept_token(&kv, &other_key, ORG, "7", 0), None, "unreadable");
+        claim(&kv, "7", ORG).unwrap();
+        store_connection(&kv, ORG, &connection_of("7", "m")).unwrap();
+        remove_connection(&kv, ORG).unwrap();
+        assert!(
+            kv.get(&token_key(ORG)).unwrap().is_none(),
+            "dropped on disconnect"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! user:<user>:gitaccount:<provider>        linked Git account, OAuth token sealed
 //! user:<user>:organizations                index: organization id → member id (CAS)
 //! org:<org>:githubapp                      connected GitHub App installation
+//! org:<org>:githubapp:token                its latest installation token, sealed, until it expires
 //! githubapp:installation:<id>              {organization_id}: who holds the installation (CAS)
 //! githubapp:state:<sha256 hex of state>    pending GitHub App install link (CAS, single use)
 //! ```
@@ -159,6 +160,11 @@ pub fn github_app_connection(org: &str) -> String {
     format!("org:{org}:githubapp")
 }
 
+/// The latest installation token of an organization's GitHub App installation.
+pub fn github_app_token(org: &str) -> String {
+    format!("org:{org}:githubapp:token")
+}
+
 /// Which organization holds a GitHub App installation.
 pub fn github_app_claim(installation_id: &str) -> String {
     format!("githubapp:installation:{installation_id}")
@@ -191,6 +197,7 @@ mod tests {
             application_event(org, "a", "e"),
             application_audit(org, "a"),
             github_app_connection(org),
+            github_app_token(org),
         ] {
             assert!(key.starts_with(&format!("org:{org}")), "{key}");
         }

@@ -280,6 +280,13 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     assert_eq!(slug_of(&as_key), "/problems/own-account-needs-session");
 
     // An application through the installation: branches, webhook, a push, clone access.
+    let minted = |env: &TestEnv| {
+        env.github().calls(
+            "POST",
+            &format!("/app/installations/{installation_id}/access_tokens"),
+        )
+    };
+    let minted_before = minted(&env);
     let branches = expect_json(
         &call(
             &host,
@@ -359,6 +366,9 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         "{clone}"
     );
     assert_eq!(clone["account"], format!("github_app:{installation_id}"));
+    // Branches, repository, webhook and clone credentials all ran on one installation token:
+    // it is kept (sealed) between requests rather than minted for each.
+    assert_eq!(minted(&env) - minted_before, 1);
     let status = expect_json(
         &call(
             &host,
