@@ -7,14 +7,17 @@
 //! event, clone credentials with an installation token), suspension showing as lost
 //! access, disconnect refused while the application uses it, another organization unable
 //! to take the installation, a code that cannot reach someone else's installation, and
-//! uninstalling. The app's key and client secret appear in no answer.
+//! uninstalling. The app's key and client secret appear in no answer. The core of it also
+//! runs against a GitHub Enterprise Server (API under `/api/v3`, install page at its web
+//! root).
 //!
 //! `cargo xtask build && cargo test --release -p e2e-tests --test github_app`.
 
 use anyhow::{ensure, Context};
-use e2e_tests::{browser, github_seed, ApiClient, Host, HostConfig, Reply, TestEnv};
+use e2e_tests::{browser, github_seed, origin_of, ApiClient, Host, HostConfig, Reply, TestEnv};
 use mock_providers::github::{
-    Access, AppSeed, OAuthAppSeed, OrgRole, RepositorySeed, UserSeed, TEST_APP_PRIVATE_KEY_PEM,
+    Access, AppSeed, GitHubSeed, OAuthAppSeed, OrgRole, RepositorySeed, UserSeed,
+    TEST_APP_PRIVATE_KEY_PEM,
 };
 use serde_json::{json, Value};
 
@@ -46,6 +49,10 @@ fn slug_of(reply: &Reply) -> String {
 }
 
 fn env() -> anyhow::Result<TestEnv> {
+    Ok(TestEnv::start(seed())?)
+}
+
+fn seed() -> GitHubSeed {
     let mut seed = github_seed();
     seed.users.push(UserSeed::user("hubot"));
     seed.users.push(UserSeed::organization(
@@ -64,7 +71,12 @@ fn env() -> anyhow::Result<TestEnv> {
     });
     // The app and its installations are added once the host's callback URL is known (see
     // `start`).
-    Ok(TestEnv::start(seed)?)
+    seed
+}
+
+/// GitHub's web root: github.com's, or an Enterprise Server's (its API is under `/api/v3`).
+fn web_url(env: &TestEnv) -> String {
+    origin_of(env.github().base_url())
 }
 
 fn app_config(env: &TestEnv) -> HostConfig {
@@ -73,13 +85,13 @@ fn app_config(env: &TestEnv) -> HostConfig {
         .variable("bootstrap_token", BOOTSTRAP)
         .variable("github_oauth_client_id", SIGN_IN_CLIENT)
         .variable("github_oauth_client_secret", SIGN_IN_SECRET)
-        .variable("github_oauth_web_url", env.github().base_url())
+        .variable("github_oauth_web_url", &web_url(env))
         .variable("github_app_id", &APP_ID.to_string())
         .variable("github_app_slug", APP_SLUG)
         .variable("github_app_private_key", TEST_APP_PRIVATE_KEY_PEM)
         .variable("github_app_client_id", APP_CLIENT)
         .variable("github_app_client_secret", APP_SECRET)
-        .variable("github_app_web_url", env.github().base_url())
+        .variable("github_app_web_url", &web_url(env))
 }
 
 /// The host, and the app registered on the mock with the host's callback URL (also
@@ -183,7 +195,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     ensure!(
         install_url.starts_with(&format!(
             "{}/apps/{APP_SLUG}/installations/new?state=",
-            env.github().base_url()
+            web_url(&env)
         )),
         "{link}"
     );
@@ -462,6 +474,79 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         ensure!(!body.contains("PRIVATE KEY"), "private key in {body}");
         ensure!(!body.contains(APP_SECRET), "client secret in {body}");
     }
+    Ok(())
+}
+
+#[test]
+fn the_github_app_works_with_github_enterprise_server() -> anyhow::Result<()> {
+    let env = TestEnv::start_enterprise(seed())?;
+    ensure!(env.github().base_url().ends_with("/api/v3"));
+    let (host, _) = start(&env)?;
+    let signed_in = browser::sign_in(&host, "github")?;
+    let auth = format!(
+        "Bearer {}",
+        signed_in["session_token"].as_str().context("session")?
+    );
+    let org = new_org(&host, &auth, "enterprise deploys")?;
+    let link = install_link(&host, &org, &auth)?;
+    let install_url = link["install_url"].as_str().context("install_url")?;
+    ensure!(
+        install_url.starts_with(&format!("{}/apps/{APP_SLUG}/", web_url(&env))),
+        "{link}"
+    );
+    let (_, connected) = install(&host, install_url, "&login=octocat&repositories=hello")?;
+    let connected = expect_json(&connected, 200)?;
+    assert_eq!(
+        connected["installation"]["account"], "octocat",
+        "{connected}"
+    );
+    let repos = expect_json(
+        &call(
+            &host,
+            "GET",
+            &format!("/organization/{org}/github/installation/repository"),
+            &auth,
+            None,
+        ),
+        200,
+    )?;
+    assert_eq!(repository_names(&repos), vec!["octocat/hello"], "{repos}");
+    let app = expect_json(
+        &call(
+            &host,
+            "POST",
+            &format!("/organization/{org}/application"),
+            &auth,
+            Some(&json!({
+                "name": "web",
+                "git_repository": {
+                    "provider": "GITHUB",
+                    "url": "octocat/hello",
+                    "branch": "main",
+                    "github_app": true,
+                }
+            })),
+        ),
+        201,
+    )?;
+    assert_eq!(app["git_repository"]["has_access"], true, "{app}");
+    let app_id = app["id"].as_str().context("app id")?;
+    let clone = expect_json(
+        &call(
+            &host,
+            "POST",
+            &format!("/organization/{org}/application/{app_id}/cloneCredentials"),
+            &auth,
+            None,
+        ),
+        200,
+    )?;
+    ensure!(
+        clone["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&web_url(&env))),
+        "clone from the Enterprise host: {clone}"
+    );
     Ok(())
 }
 
