@@ -50,7 +50,9 @@ async fn handle(req: Request) -> Response {
     let outcome = match router::resolve(&method, &path) {
         Resolution::Matched { route, params } => {
             let limit = match route {
-                router::Route::ReceiveWebhook => json_body::MAX_WEBHOOK_BYTES,
+                router::Route::ReceiveWebhook | router::Route::GitHubAppWebhook => {
+                    json_body::MAX_WEBHOOK_BYTES
+                }
                 _ => json_body::MAX_BODY_BYTES,
             };
             let size = json_body::check_size_within(

@@ -104,6 +104,8 @@ pub enum Route {
     GitHubDisconnect,
     /// `DELETE /organization/{organizationId}/github/installation`: uninstall the app.
     GitHubUninstall,
+    /// `POST /webhooks/github-app`: the GitHub App's own deliveries.
+    GitHubAppWebhook,
 }
 
 /// The route table: method, path pattern, route.
@@ -286,6 +288,7 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         Route::GitHubConnect,
     ),
     ("GET", "/github/app/callback", Route::GitHubAppCallback),
+    ("POST", "/webhooks/github-app", Route::GitHubAppWebhook),
     (
         "GET",
         "/organization/{organizationId}/github/installation",

@@ -12,7 +12,10 @@
 //! - `PUT|DELETE …/github/installation/repository/{repositoryId}`: grant or revoke one,
 //!   as the signed-in user (GitHub acts with the user's own linked GitHub account);
 //! - `DELETE …/github/disconnect?force=`: forget the installation;
-//! - `DELETE …/github/installation?force=`: uninstall the app at GitHub, then forget it.
+//! - `DELETE …/github/installation?force=`: uninstall the app at GitHub, then forget it;
+//! - `POST /webhooks/github-app`: the app's own deliveries (its webhook URL, signed with
+//!   `github_app_webhook_secret`): an installation deleted or suspended on GitHub is
+//!   reflected here.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -26,6 +29,8 @@ use crate::github_app::{self as app, AppConfig, Connection, PendingInstall};
 use crate::ids;
 use crate::json_body;
 use crate::problem::Problem;
+use crate::providers::protocol::ProviderError;
+use crate::providers::{client, CallError};
 use crate::reply::Reply;
 use crate::router::Params;
 use crate::state::{encode_json, KeyValue, WasiStore};
@@ -334,4 +339,84 @@ fn refuse_while_used(kv: &impl KeyValue, org: &str, force: bool) -> Result<(), P
         ),
     )
     .with("applications", names))
+}
+
+/// The Spin variable holding the app's webhook secret.
+const WEBHOOK_SECRET_VARIABLE: &str = "github_app_webhook_secret";
+
+/// `POST /webhooks/github-app`: 200 `{status, installation_id?}`. `installation`
+/// `deleted` disconnects the installation from its organization (its applications lose
+/// access, as after a forced disconnect); `suspend` and `unsuspend` update it. Other
+/// events, and installations no organization holds, are `ignored`.
+pub async fn app_webhook(incoming: &Incoming) -> Result<Reply, Problem> {
+    let secret = spin_sdk::variables::get(WEBHOOK_SECRET_VARIABLE)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if secret.is_empty() {
+        return Err(app::not_configured(&[WEBHOOK_SECRET_VARIABLE]));
+    }
+    match client::verify_webhook(app::PLUGIN, &secret, &incoming.headers, &incoming.body).await {
+        Ok(_) => {}
+        Err(CallError::Provider(ProviderError::Unauthorized(message))) => {
+            return Err(Problem::new(
+                401,
+                "webhook-signature-invalid",
+                "Webhook signature invalid",
+                format!(
+                    "The delivery is not signed with the GitHub App's webhook secret: {}",
+                    crate::redact::text(message.trim(), &secret)
+                ),
+            ))
+        }
+        Err(error) => return Err(error.to_problem(app::PLUGIN).redact(&secret)),
+    }
+    let event = incoming
+        .headers
+        .iter()
+        .find(|(name, _)| name == "x-github-event")
+        .map(|(_, value)| value.trim().to_owned())
+        .unwrap_or_default();
+    let payload: Value = serde_json::from_slice(&incoming.body)
+        .map_err(|e| Problem::bad_request(format!("The delivery is not JSON: {e}.")))?;
+    let action = payload["action"].as_str().unwrap_or_default();
+    let installation_id = match &payload["installation"]["id"] {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    let ignored = |why: &str| {
+        Ok(Reply::json(
+            200,
+            &json!({"status": "ignored", "detail": why, "installation_id": installation_id}),
+        ))
+    };
+    if event != "installation" || !matches!(action, "deleted" | "suspend" | "unsuspend") {
+        return ignored("git-access acts only on installations deleted, suspended or unsuspended.");
+    }
+    let kv = WasiStore::open()?;
+    let Some(org) = app::claimed_by(&kv, &installation_id)? else {
+        return ignored("No organization holds this installation.");
+    };
+    let Some(current) =
+        app::connection(&kv, &org)?.filter(|c| c.installation_id == installation_id)
+    else {
+        return ignored("No organization holds this installation.");
+    };
+    if action == "deleted" {
+        app::remove_connection(&kv, &org)?;
+        return Ok(Reply::json(
+            200,
+            &json!({"status": "disconnected", "installation_id": installation_id}),
+        ));
+    }
+    let updated = Connection {
+        suspended: action == "suspend",
+        ..current
+    };
+    app::store_connection(&kv, &org, &updated)?;
+    Ok(Reply::json(
+        200,
+        &json!({"status": "updated", "installation_id": installation_id}),
+    ))
 }

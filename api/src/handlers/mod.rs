@@ -100,6 +100,7 @@ pub async fn dispatch(
         Route::GitHubRemoveRepository => github_app::remove_repository(incoming, params).await,
         Route::GitHubDisconnect => github_app::disconnect(incoming, params),
         Route::GitHubUninstall => github_app::uninstall(incoming, params).await,
+        Route::GitHubAppWebhook => github_app::app_webhook(incoming).await,
     }
 }
 

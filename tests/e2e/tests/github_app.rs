@@ -7,7 +7,9 @@
 //! event, clone credentials with an installation token), suspension showing as lost
 //! access, disconnect refused while the application uses it, another organization unable
 //! to take the installation, a code that cannot reach someone else's installation, and
-//! uninstalling. The app's key and client secret appear in no answer. The core of it also
+//! uninstalling. The app's key and client secret appear in no answer. The app's own
+//! deliveries (its webhook URL) reflect an installation suspended or deleted on GitHub. The
+//! core of it also
 //! runs against a GitHub Enterprise Server (API under `/api/v3`, install page at its web
 //! root).
 //!
@@ -16,7 +18,7 @@
 use anyhow::{ensure, Context};
 use e2e_tests::{browser, github_seed, origin_of, ApiClient, Host, HostConfig, Reply, TestEnv};
 use mock_providers::github::{
-    Access, AppSeed, GitHubSeed, OAuthAppSeed, OrgRole, RepositorySeed, UserSeed,
+    signature_256, Access, AppSeed, GitHubSeed, OAuthAppSeed, OrgRole, RepositorySeed, UserSeed,
     TEST_APP_PRIVATE_KEY_PEM,
 };
 use serde_json::{json, Value};
@@ -29,6 +31,7 @@ const APP_ID: u64 = 31337;
 const APP_SLUG: &str = "git-access-e2e";
 const APP_CLIENT: &str = "Iv23li.e2eapp";
 const APP_SECRET: &str = "e2e-app-client-secret-0123456789abcdef";
+const APP_WEBHOOK_SECRET: &str = "e2e-app-webhook-secret-0123456789";
 
 fn call(host: &Host, method: &str, path: &str, auth: &str, body: Option<&Value>) -> Reply {
     ApiClient::new(host)
@@ -92,6 +95,7 @@ fn app_config(env: &TestEnv) -> HostConfig {
         .variable("github_app_client_id", APP_CLIENT)
         .variable("github_app_client_secret", APP_SECRET)
         .variable("github_app_web_url", &web_url(env))
+        .variable("github_app_webhook_secret", APP_WEBHOOK_SECRET)
 }
 
 /// The host, and the app registered on the mock with the host's callback URL (also
@@ -547,6 +551,108 @@ fn the_github_app_works_with_github_enterprise_server() -> anyhow::Result<()> {
             .is_some_and(|url| url.starts_with(&web_url(&env))),
         "clone from the Enterprise host: {clone}"
     );
+    Ok(())
+}
+
+/// Sends GitHub's `installation` delivery with `action` for `installation_id` to the app's
+/// webhook URL, signed with `secret`.
+fn app_delivery(host: &Host, installation_id: &str, action: &str, secret: &str) -> Reply {
+    let body = json!({
+        "action": action,
+        "installation": {"id": installation_id.parse::<u64>().unwrap_or_default(),
+                         "account": {"login": "octocat"}},
+        "sender": {"login": "octocat"},
+    })
+    .to_string();
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("x-github-event".to_owned(), "installation".to_owned()),
+        (
+            "x-github-delivery".to_owned(),
+            format!("{action}-{installation_id}"),
+        ),
+        (
+            "x-hub-signature-256".to_owned(),
+            signature_256(secret, body.as_bytes()),
+        ),
+    ];
+    host.send(
+        "POST",
+        "/webhooks/github-app",
+        &headers,
+        Some(body.as_bytes()),
+    )
+    .unwrap_or_else(|e| panic!("app delivery: {e}"))
+}
+
+#[test]
+fn the_apps_own_deliveries_reflect_an_installation_suspended_or_deleted_on_github(
+) -> anyhow::Result<()> {
+    let env = env()?;
+    let (host, _) = start(&env)?;
+    let signed_in = browser::sign_in(&host, "github")?;
+    let auth = format!(
+        "Bearer {}",
+        signed_in["session_token"].as_str().context("session")?
+    );
+    let org = new_org(&host, &auth, "watchers")?;
+    let link = install_link(&host, &org, &auth)?;
+    let install_url = link["install_url"].as_str().context("install_url")?;
+    let (_, connected) = install(&host, install_url, "&login=octocat&repositories=hello")?;
+    let connected = expect_json(&connected, 200)?;
+    let id = connected["installation"]["installation_id"]
+        .as_str()
+        .context("installation id")?
+        .to_owned();
+    let app = expect_json(
+        &call(
+            &host,
+            "POST",
+            &format!("/organization/{org}/application"),
+            &auth,
+            Some(&json!({"name": "web", "git_repository": {
+                "provider": "GITHUB", "url": "octocat/hello", "branch": "main",
+                "github_app": true}})),
+        ),
+        201,
+    )?;
+    let app_path = format!(
+        "/organization/{org}/application/{}",
+        app["id"].as_str().context("app id")?
+    );
+    let access = |host: &Host| -> anyhow::Result<Value> {
+        let app = expect_json(&call(host, "GET", &app_path, &auth, None), 200)?;
+        Ok(app["git_repository"].clone())
+    };
+
+    let forged = app_delivery(&host, &id, "deleted", "not-the-secret-0123456789");
+    assert_eq!(forged.status, 401, "{}", forged.body);
+    assert_eq!(slug_of(&forged), "/problems/webhook-signature-invalid");
+    let other = app_delivery(&host, "987654", "deleted", APP_WEBHOOK_SECRET);
+    assert_eq!(expect_json(&other, 200)?["status"], "ignored");
+
+    let suspended = app_delivery(&host, &id, "suspend", APP_WEBHOOK_SECRET);
+    assert_eq!(expect_json(&suspended, 200)?["status"], "updated");
+    let git = access(&host)?;
+    assert_eq!(git["has_access"], false, "{git}");
+    ensure!(git.to_string().contains("suspended"), "{git}");
+    let lifted = app_delivery(&host, &id, "unsuspend", APP_WEBHOOK_SECRET);
+    assert_eq!(expect_json(&lifted, 200)?["status"], "updated");
+    assert_eq!(access(&host)?["has_access"], true);
+
+    let deleted = app_delivery(&host, &id, "deleted", APP_WEBHOOK_SECRET);
+    assert_eq!(expect_json(&deleted, 200)?["status"], "disconnected");
+    let gone = call(
+        &host,
+        "GET",
+        &format!("/organization/{org}/github/installation"),
+        &auth,
+        None,
+    );
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    let git = access(&host)?;
+    assert_eq!(git["has_access"], false, "{git}");
+    ensure!(git.to_string().contains("no longer connected"), "{git}");
     Ok(())
 }
 
