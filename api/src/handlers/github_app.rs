@@ -220,12 +220,19 @@ async fn refresh(kv: &WasiStore, config: &AppConfig, org: &str) -> Result<Connec
     app::store_connection(kv, org, &fresh)
 }
 
-/// `GET …/github/installation`: 200 with the connection as GitHub reports it now.
+/// `GET …/github/installation`: 200 with the connection as GitHub reports it now, and
+/// `applications`: those that reach their repository through it (what a disconnect would
+/// cut off).
 pub async fn installation(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let (kv, caller) = org_access(incoming, params, Action::Read)?;
     let config = AppConfig::from_variables()?;
     let connection = refresh(&kv, &config, &caller.organization_id).await?;
-    Ok(Reply::json(200, &connection.to_json()))
+    let mut body = connection.to_json();
+    body["applications"] = app::dependents(&kv, &caller.organization_id)?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    Ok(Reply::json(200, &body))
 }
 
 /// `GET …/github/installation/repository`: 200 `{results, next_cursor}`.

@@ -416,6 +416,16 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
     let back = expect_json(&call(&host, "GET", &app_path, &api_key, None), 200)?;
     assert_eq!(back["git_repository"]["has_access"], true, "{back}");
 
+    let read = expect_json(
+        &call(&host, "GET", &format!("{base}/installation"), &auth, None),
+        200,
+    )?;
+    assert_eq!(
+        read["applications"],
+        json!([{"id": app_id, "name": "web"}]),
+        "{read}"
+    );
+
     // Disconnecting is refused while the application uses the installation.
     let refused = call(&host, "DELETE", &format!("{base}/disconnect"), &auth, None);
     assert_eq!(refused.status, 409, "{}", refused.body);
