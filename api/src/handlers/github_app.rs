@@ -366,14 +366,10 @@ pub async fn app_webhook(incoming: &Incoming) -> Result<Reply, Problem> {
     match client::verify_webhook(app::PLUGIN, &secret, &incoming.headers, &incoming.body).await {
         Ok(_) => {}
         Err(CallError::Provider(ProviderError::Unauthorized(message))) => {
-            return Err(Problem::new(
-                401,
-                "webhook-signature-invalid",
-                "Webhook signature invalid",
-                format!(
-                    "The delivery is not signed with the GitHub App's webhook secret: {}",
-                    crate::redact::text(message.trim(), &secret)
-                ),
+            return Err(super::webhooks::signature_refused(
+                "the GitHub App's webhook secret",
+                &message,
+                &secret,
             ))
         }
         Err(error) => return Err(error.to_problem(app::PLUGIN).redact(&secret)),

@@ -31,6 +31,20 @@ fn unknown_application(id: &str) -> Problem {
     )
 }
 
+/// 401 for a delivery the provider found not signed with `whose` secret (`secret`, kept
+/// out of the text).
+pub fn signature_refused(whose: &str, message: &str, secret: &str) -> Problem {
+    Problem::new(
+        401,
+        "webhook-signature-invalid",
+        "Webhook signature invalid",
+        format!(
+            "The delivery is not signed with {whose}: {}",
+            crate::redact::text(message.trim(), secret)
+        ),
+    )
+}
+
 /// Verifies a delivery with the provider and records its event once: 202
 /// `{status: "accepted", event_id}`, or 200 `{status: "duplicate", event_id}` for a
 /// delivery id seen before. Bad signature 401, unknown application 404, a signed delivery
@@ -60,14 +74,10 @@ pub async fn receive(incoming: &Incoming, params: &Params) -> Result<Reply, Prob
     let event = match verified {
         Ok(event) => event,
         Err(CallError::Provider(ProviderError::Unauthorized(message))) => {
-            return Err(Problem::new(
-                401,
-                "webhook-signature-invalid",
-                "Webhook signature invalid",
-                format!(
-                    "The delivery is not signed with this application's webhook secret: {}",
-                    crate::redact::text(message.trim(), &secret)
-                ),
+            return Err(signature_refused(
+                "this application's webhook secret",
+                &message,
+                &secret,
             ))
         }
         Err(mut error) => {

@@ -161,6 +161,28 @@ fn new_org(host: &Host, auth: &str, name: &str) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// Creates application `web` on `octocat/hello` `main` through the GitHub App: its answer.
+fn create_app(host: &Host, org: &str, auth: &str) -> anyhow::Result<Value> {
+    expect_json(
+        &call(
+            host,
+            "POST",
+            &format!("/organization/{org}/application"),
+            auth,
+            Some(&json!({
+                "name": "web",
+                "git_repository": {
+                    "provider": "GITHUB",
+                    "url": "octocat/hello",
+                    "branch": "main",
+                    "github_app": true,
+                }
+            })),
+        ),
+        201,
+    )
+}
+
 fn repository_names(page: &Value) -> Vec<String> {
     page["results"]
         .as_array()
@@ -316,24 +338,7 @@ fn an_owner_connects_the_github_app_and_runs_an_application_through_it() -> anyh
         200,
     )?;
     ensure!(branches.to_string().contains("\"dev\""), "{branches}");
-    let app = expect_json(
-        &call(
-            &host,
-            "POST",
-            &format!("/organization/{org}/application"),
-            &api_key,
-            Some(&json!({
-                "name": "web",
-                "git_repository": {
-                    "provider": "GITHUB",
-                    "url": "octocat/hello",
-                    "branch": "main",
-                    "github_app": true,
-                }
-            })),
-        ),
-        201,
-    )?;
+    let app = create_app(&host, &org, &api_key)?;
     bodies.push(app.to_string());
     let app_id = app["id"].as_str().context("app id")?.to_owned();
     let git = &app["git_repository"];
@@ -525,24 +530,7 @@ fn the_github_app_works_with_github_enterprise_server() -> anyhow::Result<()> {
         200,
     )?;
     assert_eq!(repository_names(&repos), vec!["octocat/hello"], "{repos}");
-    let app = expect_json(
-        &call(
-            &host,
-            "POST",
-            &format!("/organization/{org}/application"),
-            &auth,
-            Some(&json!({
-                "name": "web",
-                "git_repository": {
-                    "provider": "GITHUB",
-                    "url": "octocat/hello",
-                    "branch": "main",
-                    "github_app": true,
-                }
-            })),
-        ),
-        201,
-    )?;
+    let app = create_app(&host, &org, &auth)?;
     assert_eq!(app["git_repository"]["has_access"], true, "{app}");
     let app_id = app["id"].as_str().context("app id")?;
     let clone = expect_json(
@@ -614,18 +602,7 @@ fn the_apps_own_deliveries_reflect_an_installation_suspended_or_deleted_on_githu
         .as_str()
         .context("installation id")?
         .to_owned();
-    let app = expect_json(
-        &call(
-            &host,
-            "POST",
-            &format!("/organization/{org}/application"),
-            &auth,
-            Some(&json!({"name": "web", "git_repository": {
-                "provider": "GITHUB", "url": "octocat/hello", "branch": "main",
-                "github_app": true}})),
-        ),
-        201,
-    )?;
+    let app = create_app(&host, &org, &auth)?;
     let app_path = format!(
         "/organization/{org}/application/{}",
         app["id"].as_str().context("app id")?
