@@ -215,16 +215,7 @@ impl Account {
                 )
             })?;
         if connection.suspended {
-            return Err(Problem::new(
-                422,
-                "github-app-installation-suspended",
-                "Installation suspended",
-                format!(
-                    "The GitHub App installation {} on {} is suspended; unsuspend it on GitHub \
-                     ({}).",
-                    connection.installation_id, connection.account, connection.html_url
-                ),
-            ));
+            return Err(github_app::suspended(&connection));
         }
         let config = AppConfig::from_variables()?;
         let minted = OnceCell::new();

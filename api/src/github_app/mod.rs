@@ -92,26 +92,25 @@ impl AppConfig {
                 .trim()
                 .to_owned()
         };
-        let values: Vec<String> = VARIABLES.iter().map(|name| read(name)).collect();
-        let config = Self {
-            app_id: values[0].clone(),
-            slug: values[1].clone(),
-            private_key_pem: values[2].clone(),
-            client_id: values[3].clone(),
-            client_secret: values[4].clone(),
-            web_url: read("github_app_web_url"),
-        };
+        let values = VARIABLES.map(read);
         let missing: Vec<&str> = VARIABLES
             .iter()
             .zip(&values)
             .filter(|(_, value)| value.is_empty())
             .map(|(name, _)| *name)
             .collect();
-        if missing.is_empty() {
-            Ok(config)
-        } else {
-            Err(not_configured(&missing))
+        if !missing.is_empty() {
+            return Err(not_configured(&missing));
         }
+        let [app_id, slug, private_key_pem, client_id, client_secret] = values;
+        Ok(Self {
+            app_id,
+            slug,
+            private_key_pem,
+            client_id,
+            client_secret,
+            web_url: read("github_app_web_url"),
+        })
     }
 
     /// The `app-credentials` argument of the installation calls.
@@ -333,6 +332,20 @@ fn call_problem(error: &CallError) -> Problem {
     error.to_problem(PLUGIN)
 }
 
+/// 422: the installation is suspended on GitHub.
+pub fn suspended(connection: &Connection) -> Problem {
+    Problem::new(
+        422,
+        "github-app-installation-suspended",
+        "Installation suspended",
+        format!(
+            "The GitHub App installation {} on {} is suspended; unsuspend it on GitHub ({}) \
+             first.",
+            connection.installation_id, connection.account, connection.html_url
+        ),
+    )
+}
+
 /// 404: the organization has no installation connected.
 pub fn not_connected() -> Problem {
     Problem::new(
@@ -347,12 +360,13 @@ pub fn not_connected() -> Problem {
 /// An installation id as GitHub issues them: a positive decimal number.
 pub fn checked_installation_id(raw: &str) -> Result<String, Problem> {
     let id = raw.trim();
-    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) || id == "0" {
+    let digits = id.trim_start_matches('0');
+    if digits.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Problem::bad_request(
             "'installation_id' must be the GitHub App installation id, a positive number.",
         ));
     }
-    Ok(id.trim_start_matches('0').to_owned())
+    Ok(digits.to_owned())
 }
 
 /// An organization's connected installation.
@@ -576,7 +590,7 @@ mod tests {
     fn installation_ids_are_positive_numbers() {
         assert_eq!(checked_installation_id(" 42 ").unwrap(), "42");
         assert_eq!(checked_installation_id("0042").unwrap(), "42");
-        for bad in ["", "0", "-1", "4 2", "x", "123456789012345678901"] {
+        for bad in ["", "0", "00", "-1", "4 2", "x", "123456789012345678901"] {
             let problem = checked_installation_id(bad).unwrap_err();
             assert_eq!(problem.status(), 400, "{bad}");
         }

@@ -85,7 +85,7 @@ async fn connect(
     let installation = config.installation(installation_id).await?;
     let connection = Connection::from_installation(&installation, clock::now(), member);
     if connection.suspended {
-        return Err(suspended(&connection));
+        return Err(app::suspended(&connection));
     }
     app::claim(kv, installation_id, org)?;
     match app::store_connection(kv, org, &connection) {
@@ -98,18 +98,6 @@ async fn connect(
             Err(problem)
         }
     }
-}
-
-fn suspended(connection: &Connection) -> Problem {
-    Problem::new(
-        422,
-        "github-app-installation-suspended",
-        "Installation suspended",
-        format!(
-            "Installation {} on {} is suspended; unsuspend it on GitHub ({}) first.",
-            connection.installation_id, connection.account, connection.html_url
-        ),
-    )
 }
 
 /// `POST …/github/connect` `{installation_id, code}`: 200 with the connection.
@@ -398,12 +386,13 @@ pub async fn app_webhook(incoming: &Incoming) -> Result<Reply, Problem> {
         return ignored("git-access acts only on installations deleted, suspended or unsuspended.");
     }
     let kv = WasiStore::open()?;
-    let Some(org) = app::claimed_by(&kv, &installation_id)? else {
-        return ignored("No organization holds this installation.");
+    let held = match app::claimed_by(&kv, &installation_id)? {
+        Some(org) => app::connection(&kv, &org)?
+            .filter(|c| c.installation_id == installation_id)
+            .map(|current| (org, current)),
+        None => None,
     };
-    let Some(current) =
-        app::connection(&kv, &org)?.filter(|c| c.installation_id == installation_id)
-    else {
+    let Some((org, current)) = held else {
         return ignored("No organization holds this installation.");
     };
     if action == "deleted" {
