@@ -37,12 +37,15 @@ enum Command {
 enum PluginCommand {
     /// Compose a plugin with the gateway into a deployable provider component.
     Compose {
-        /// The plugin component (`.wasm`, the `plugin` world of wit/v0.1.0).
+        /// The plugin component (`.wasm`, the `plugin` world of a contract version in
+        /// wit/: v0.2.0, or v0.1.0).
         #[arg(long)]
         plugin: PathBuf,
-        /// The gateway component shipped with git-access.
-        #[arg(long, default_value = "target/components/gateway.wasm")]
-        gateway: PathBuf,
+        /// The gateway component shipped with git-access [default: the one for the
+        /// plugin's contract version, target/components/gateway.wasm for 0.2.0 and
+        /// target/components/gateway-v0.1.0.wasm for 0.1.0].
+        #[arg(long)]
+        gateway: Option<PathBuf>,
         /// Where to write the provider component.
         #[arg(long, short = 'o', default_value = "provider.wasm")]
         output: PathBuf,
@@ -50,7 +53,8 @@ enum PluginCommand {
     /// Check that a plugin component conforms to the git-provider contract; exit 0 only
     /// when it does.
     Check {
-        /// The plugin component (`.wasm`, the `plugin` world of wit/v0.1.0).
+        /// The plugin component (`.wasm`, the `plugin` world of a contract version in
+        /// wit/: v0.2.0, or v0.1.0).
         component: PathBuf,
     },
 }
@@ -142,9 +146,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read(path)
                     .map_err(|e| anyhow::anyhow!("cannot read the {what} {}: {e}", path.display()))
             };
-            let composed =
-                git_access_compose::compose(&read(&gateway, "gateway")?, &read(&plugin, "plugin")?)
-                    .map_err(|e| anyhow::anyhow!("{} cannot be composed: {e}", plugin.display()))?;
+            let plugin_bytes = read(&plugin, "plugin")?;
+            let cannot = |e| anyhow::anyhow!("{} cannot be composed: {e}", plugin.display());
+            let gateway = match gateway {
+                Some(gateway) => gateway,
+                None => {
+                    PathBuf::from("target/components").join(git_access_compose::gateway_file_name(
+                        git_access_compose::contract_version(&plugin_bytes).map_err(cannot)?,
+                    ))
+                }
+            };
+            let composed = git_access_compose::compose(&read(&gateway, "gateway")?, &plugin_bytes)
+                .map_err(cannot)?;
             std::fs::write(&output, &composed)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
             println!(

@@ -28,10 +28,21 @@ pub const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket", "github-app"];
 /// export-less component over the provider's real one in a shared target dir.
 pub const LIBRARY_BASED_PROVIDERS: &[&str] = &["github-app"];
 
+/// Gateways for older contract versions, as (version, gateway feature): each is built in a
+/// target dir of its own (`target/wasm-gateway-v<version>`, as features are unified within
+/// one), written to `target/components/gateway-v<version>.wasm`, and composed with the
+/// plugins built against that version. The default build serves the newest contract.
+pub const OLDER_GATEWAYS: &[(&str, &str)] = &[("0.1.0", "contract-v0-1")];
+
 /// Components only tests use: `tests/components/<name>` (package `<name>`), built with
 /// everything else (not with `--only`); tests load them from cargo's output folder
 /// (`GIT_ACCESS_COMPONENTS_DIR`, e.g. `sandbox_probe.wasm`).
-pub const TEST_COMPONENTS: &[&str] = &["sandbox-probe", "broken-plugin", "hello-world"];
+pub const TEST_COMPONENTS: &[&str] = &[
+    "sandbox-probe",
+    "broken-plugin",
+    "legacy-plugin",
+    "hello-world",
+];
 
 /// The API component's package.
 const API_PACKAGE: &str = "api";
@@ -202,7 +213,7 @@ fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
         }
     }
     for invocation in cargo_invocations(&packages) {
-        let target_dir = match invocation.own_target_dir {
+        let target_dir = match &invocation.own_target_dir {
             Some(id) => layout.own_wasm_target_dir(id),
             None => layout.wasm_target_dir(),
         };
@@ -213,6 +224,9 @@ fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
             .arg(&target_dir);
         for package in &invocation.packages {
             cargo.args(["-p", package]);
+        }
+        if let Some(feature) = invocation.feature {
+            cargo.args(["--features", feature]);
         }
         let step = Step::start(&format!(
             "building wasm components ({}) in {}",
@@ -230,25 +244,37 @@ fn build_wasm(layout: &Layout, components: &[Component]) -> anyhow::Result<()> {
 struct Invocation {
     /// Packages it builds.
     packages: Vec<String>,
-    /// The library-based provider whose own target dir it uses; `None`: the shared one.
-    own_target_dir: Option<&'static str>,
+    /// The id of the own target dir it uses (`target/wasm-<id>`); `None`: the shared one.
+    own_target_dir: Option<String>,
+    /// The cargo feature it enables, if any.
+    feature: Option<&'static str>,
 }
 
-/// One invocation for every package in the shared target dir, and one for each of
-/// [`LIBRARY_BASED_PROVIDERS`] in its own.
+/// One invocation for every package in the shared target dir, one for each of
+/// [`LIBRARY_BASED_PROVIDERS`] in its own, and with the gateway one for each of
+/// [`OLDER_GATEWAYS`] in its own.
 fn cargo_invocations(packages: &[String]) -> Vec<Invocation> {
     let mut shared = Invocation {
         packages: Vec::new(),
         own_target_dir: None,
+        feature: None,
     };
     let mut own = Vec::new();
     for package in packages {
         match library_based_provider(package) {
             Some(id) => own.push(Invocation {
                 packages: vec![package.clone()],
-                own_target_dir: Some(id),
+                own_target_dir: Some(id.to_owned()),
+                feature: None,
             }),
             None => shared.packages.push(package.clone()),
+        }
+        if package == GATEWAY_PACKAGE {
+            own.extend(OLDER_GATEWAYS.iter().map(|(version, feature)| Invocation {
+                packages: vec![package.clone()],
+                own_target_dir: Some(older_gateway_dir(version)),
+                feature: Some(feature),
+            }));
         }
     }
     std::iter::once(shared)
@@ -263,6 +289,23 @@ fn library_based_provider(package: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|id| provider_package(id) == package)
+}
+
+/// The own target dir id of the gateway for contract `version`.
+fn older_gateway_dir(version: &str) -> String {
+    format!("gateway-v{version}")
+}
+
+/// The gateway that serves plugins built against contract `version`, as cargo built it.
+fn gateway_artifact(layout: &Layout, version: &str) -> anyhow::Result<PathBuf> {
+    let stem = artifact_stem(GATEWAY_PACKAGE);
+    if version == git_access_compose::LATEST_CONTRACT {
+        return Ok(layout.wasm_artifact(&stem));
+    }
+    if OLDER_GATEWAYS.iter().any(|(v, _)| *v == version) {
+        return Ok(layout.own_wasm_artifact(&older_gateway_dir(version), &stem));
+    }
+    bail!("no gateway is built for contract {version}")
 }
 
 /// Where the component of a wasm package is, as cargo built it.
@@ -287,8 +330,10 @@ fn write_components(layout: &Layout, components: &[Component]) -> anyhow::Result
             Component::TestFixture(_) => continue,
             Component::Api => read(&layout.wasm_artifact(&artifact_stem(API_PACKAGE)))?,
             Component::Provider(id) => {
-                let gateway = read(&layout.wasm_artifact(&artifact_stem(GATEWAY_PACKAGE)))?;
                 let plugin = read(&wasm_artifact(layout, &provider_package(id)))?;
+                let version = git_access_compose::contract_version(&plugin)
+                    .with_context(|| format!("plugins/{id}"))?;
+                let gateway = read(&gateway_artifact(layout, version)?)?;
                 git_access_compose::compose(&gateway, &plugin)
                     .with_context(|| format!("cannot compose the gateway with plugins/{id}"))?
             }
@@ -299,14 +344,20 @@ fn write_components(layout: &Layout, components: &[Component]) -> anyhow::Result
         }
         report_write(layout, &path, &bytes)?;
     }
-    // `git-access-host plugin compose` looks for the gateway here by default.
-    let gateway = layout.wasm_artifact(&artifact_stem(GATEWAY_PACKAGE));
-    if gateway.exists() {
-        report_write(
-            layout,
-            &layout.components_dir().join("gateway.wasm"),
-            &read(&gateway)?,
-        )?;
+    // `git-access-host plugin compose` looks for the gateways here by default.
+    let versions = std::iter::once(git_access_compose::LATEST_CONTRACT)
+        .chain(OLDER_GATEWAYS.iter().map(|(version, _)| *version));
+    for version in versions {
+        let gateway = gateway_artifact(layout, version)?;
+        if gateway.exists() {
+            report_write(
+                layout,
+                &layout
+                    .components_dir()
+                    .join(git_access_compose::gateway_file_name(version)),
+                &read(&gateway)?,
+            )?;
+        }
     }
     step.done();
     Ok(())
@@ -461,14 +512,32 @@ mod tests {
             [
                 Invocation {
                     packages: vec!["git-access-gateway".to_owned()],
-                    own_target_dir: None
+                    own_target_dir: None,
+                    feature: None,
+                },
+                Invocation {
+                    packages: vec!["git-access-gateway".to_owned()],
+                    own_target_dir: Some("gateway-v0.1.0".to_owned()),
+                    feature: Some("contract-v0-1"),
                 },
                 Invocation {
                     packages: vec!["git-access-github-app".to_owned()],
-                    own_target_dir: Some("github-app")
+                    own_target_dir: Some("github-app".to_owned()),
+                    feature: None,
                 }
             ]
         );
+        assert_eq!(
+            gateway_artifact(&layout, "0.1.0").unwrap(),
+            layout
+                .root
+                .join("target/wasm-gateway-v0.1.0/wasm32-wasip2/wasm/git_access_gateway.wasm")
+        );
+        assert_eq!(
+            gateway_artifact(&layout, git_access_compose::LATEST_CONTRACT).unwrap(),
+            layout.wasm_artifact("git_access_gateway")
+        );
+        assert!(gateway_artifact(&layout, "9.9.9").is_err());
         assert_eq!(
             wasm_artifact(&layout, "git-access-github-app"),
             layout

@@ -183,6 +183,7 @@ fn up(layout: &Layout, listen: SocketAddr) -> anyhow::Result<()> {
 /// crate stops compiling on the host target.
 const NATIVE_LOGIC_TESTS: &[&str] = &[
     "git-access-plugin-sdk",
+    "git-access-gateway",
     "git-access-github",
     "git-access-github-app",
     "git-access-gitlab",

@@ -86,6 +86,10 @@ impl Guest for BitbucketProvider {
         crate::oauth::exchange_code(&WasiHttp, &req).map_err(Into::into)
     }
 
+    fn oauth_refresh_token(req: RefreshRequest) -> Result<OauthTokens, ProviderError> {
+        crate::oauth::refresh_token(&WasiHttp, &req).map_err(Into::into)
+    }
+
     // Bitbucket has no app installations in the GitHub App sense.
     git_access_plugin_sdk::unsupported!(
         get_installation,

@@ -1,5 +1,5 @@
 //! The Bitbucket Cloud provider plugin of git-access (`https://api.bitbucket.org/2.0`),
-//! exporting `git-access:provider/provider@0.1.0`.
+//! exporting `git-access:provider/provider@0.2.0`.
 //!
 //! Implemented: every call but the GitHub App installation ones, which answer
 //! `unsupported`. Tokens belong to a workspace, which every connection names. One module

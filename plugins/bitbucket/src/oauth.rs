@@ -1,20 +1,30 @@
 //! OAuth sign-in with a Bitbucket Cloud OAuth consumer: `oauth-authorize-url` builds
-//! `{web}/site/oauth2/authorize?…`, `oauth-exchange-code` posts the callback's code to
+//! `{web}/site/oauth2/authorize?…`; `oauth-exchange-code` posts the callback's code, and
+//! `oauth-refresh-token` a refresh token (`grant_type=refresh_token`), to
 //! `{web}/site/oauth2/access_token` with the consumer's key and secret as HTTP Basic
 //! credentials.
 //!
 //! The web base is `https://bitbucket.org`, or the client's `web-url` (used to point at a
 //! mock). Scopes are configured on the consumer; a `scope` is sent only when the caller
 //! names some. A PKCE challenge is passed along when given. Access tokens expire after two
-//! hours and come with a refresh token.
+//! hours and come with a refresh token, which Bitbucket does not rotate.
 
 use base64::Engine;
 use git_access_plugin_sdk::api_url;
-use git_access_plugin_sdk::oauth::{self, TokenAnswer};
-use git_access_plugin_sdk::{HttpRequest, ProviderError, Transport};
+use git_access_plugin_sdk::oauth::{self, Grant, TokenEndpoint, Tokens};
+use git_access_plugin_sdk::{ProviderError, Transport};
 
 use crate::api_client::{bases, DEFAULT_WEB_URL, SERVICE};
-use crate::bindings::types::{AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens};
+use crate::bindings::types::{
+    AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens, RefreshRequest,
+};
+
+/// Bitbucket's token endpoint answers with the standard OAuth error codes only.
+const TOKEN_ENDPOINT: TokenEndpoint<'static> = TokenEndpoint {
+    service: SERVICE,
+    client: "OAuth consumer",
+    codes: &[],
+};
 
 /// The URL to send the user to.
 pub fn authorize_url(request: &AuthorizeRequest) -> Result<String, ProviderError> {
@@ -51,68 +61,48 @@ pub fn exchange_code(
     transport: &dyn Transport,
     request: &ExchangeRequest,
 ) -> Result<OauthTokens, ProviderError> {
-    let client = &request.client;
-    let web = web_url(client)?;
-    oauth::require("client id (consumer key)", &client.client_id)?;
-    oauth::require("client secret", &client.client_secret)?;
     oauth::require("authorization code", &request.code)?;
-    let redirect_uri = oauth::redirect_uri(&client.redirect_uri)?;
-    let mut pairs = vec![
+    let redirect_uri = oauth::redirect_uri(&request.client.redirect_uri)?;
+    let mut grant = vec![
         ("grant_type", "authorization_code"),
         ("code", request.code.trim()),
         ("redirect_uri", redirect_uri),
     ];
-    oauth::push_verifier(&mut pairs, request.code_verifier.as_deref())?;
+    oauth::push_verifier(&mut grant, request.code_verifier.as_deref())?;
+    request_tokens(transport, &request.client, Grant::AuthorizationCode, grant).map(Into::into)
+}
+
+/// Exchanges a refresh token for a new access token. Bitbucket keeps the refresh token
+/// and answers it again; it is passed back either way.
+pub fn refresh_token(
+    transport: &dyn Transport,
+    request: &RefreshRequest,
+) -> Result<OauthTokens, ProviderError> {
+    let grant = oauth::refresh_grant(&request.refresh_token)?;
+    let tokens = request_tokens(transport, &request.client, Grant::RefreshToken, grant)?;
+    Ok(tokens.keeping_refresh_token(&request.refresh_token).into())
+}
+
+/// Posts a grant to `{web}/site/oauth2/access_token` with the consumer's key and secret as
+/// HTTP Basic credentials, and reads the answer.
+fn request_tokens<'a>(
+    transport: &dyn Transport,
+    client: &OauthClient,
+    grant: Grant,
+    grant_form: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Tokens, ProviderError> {
+    let web = web_url(client)?;
+    oauth::require("client id (consumer key)", &client.client_id)?;
+    oauth::require("client secret", &client.client_secret)?;
     let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
         "{}:{}",
         client.client_id.trim(),
         client.client_secret
     ));
-    let http = HttpRequest::post(api_url::join(&web, "/site/oauth2/access_token"))
-        .header("Accept", "application/json")
-        .header("User-Agent", "git-access")
-        .header("Authorization", format!("Basic {credentials}"))
-        .body(
-            "application/x-www-form-urlencoded",
-            api_url::form_urlencoded(pairs),
-        );
+    let http = oauth::token_request(api_url::join(&web, "/site/oauth2/access_token"), grant_form)
+        .header("Authorization", format!("Basic {credentials}"));
     let response = transport.send(http)?;
-    let answer: Option<TokenAnswer> = serde_json::from_slice(&response.body).ok();
-    if let Some((error, description)) = answer.as_ref().and_then(TokenAnswer::error) {
-        return Err(match error.as_str() {
-            "invalid_grant" => ProviderError::InvalidInput(format!(
-                "Bitbucket refused the authorization code; it is wrong, used or expired{description}"
-            )),
-            "invalid_client" | "unauthorized_client" | "invalid_request" => {
-                ProviderError::InvalidInput(format!(
-                    "Bitbucket refused the OAuth consumer settings ({error}){description}"
-                ))
-            }
-            "access_denied" => ProviderError::forbidden(
-                format!("Bitbucket did not grant access ({error}){description}"),
-                Vec::new(),
-            ),
-            _ if response.status == 429 || response.status >= 500 => {
-                git_access_plugin_sdk::error_from_response(SERVICE, &response)
-            }
-            _ => ProviderError::Other(format!("Bitbucket OAuth error {error}{description}")),
-        });
-    }
-    if !response.is_success() {
-        return Err(git_access_plugin_sdk::error_from_response(
-            SERVICE, &response,
-        ));
-    }
-    let answer = answer.ok_or_else(|| {
-        ProviderError::Other("Bitbucket's OAuth answer is not the expected JSON".to_string())
-    })?;
-    let tokens = answer.into_tokens(SERVICE)?;
-    Ok(OauthTokens {
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        expires_at: tokens.expires_at,
-        scopes: tokens.scopes,
-    })
+    TOKEN_ENDPOINT.read_answer(grant, &response)
 }
 
 /// The web base: the client's `web-url` (an API URL is mapped), or bitbucket.org.
@@ -127,6 +117,8 @@ fn web_url(client: &OauthClient) -> Result<String, ProviderError> {
 mod tests {
     use super::*;
     use crate::api_client::fake::FakeBitbucket;
+    use git_access_plugin_sdk::oauth_refresh_cases::{assert_refusals, STANDARD};
+    use git_access_plugin_sdk::Method;
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -248,5 +240,72 @@ mod tests {
             exchange_code(&fake, &request),
             Err(ProviderError::Unavailable { .. })
         ));
+    }
+
+    fn refresh_request(refresh_token: &str) -> RefreshRequest {
+        RefreshRequest {
+            client: client(""),
+            refresh_token: refresh_token.into(),
+        }
+    }
+
+    #[test]
+    fn refreshes_with_basic_credentials_and_keeps_the_refresh_token() {
+        // Bitbucket answers the same refresh token again.
+        let fake = FakeBitbucket::new().on(
+            "POST",
+            "/site/oauth2/access_token",
+            200,
+            &[],
+            r#"{"access_token":"bb-token-2","scopes":"repository webhook","expires_in":7200,"refresh_token":"bb-refresh","token_type":"bearer","state":"refresh_token"}"#,
+        );
+        let tokens = refresh_token(&fake, &refresh_request("bb-refresh")).unwrap();
+        assert_eq!(tokens.access_token, "bb-token-2");
+        assert_eq!(tokens.refresh_token.as_deref(), Some("bb-refresh"));
+        assert_eq!(tokens.scopes, ["repository", "webhook"]);
+        assert!(tokens.expires_at.is_some());
+        let sent = &fake.sent()[0];
+        assert_eq!(sent.method(), Method::Post);
+        assert_eq!(sent.url(), "https://bitbucket.org/site/oauth2/access_token");
+        assert_eq!(
+            sent.headers().get("authorization"),
+            Some("Basic Y29uc3VtZXIta2V5OmNvbnN1bWVyLXNlY3JldA==")
+        );
+        assert_eq!(sent.headers().get("accept"), Some("application/json"));
+        assert_eq!(
+            sent.body_bytes(),
+            b"grant_type=refresh_token&refresh_token=bb-refresh"
+        );
+        // An answer without a refresh token leaves the one sent valid, and returns it.
+        let fake = FakeBitbucket::new().on(
+            "POST",
+            "/site/oauth2/access_token",
+            200,
+            &[],
+            r#"{"access_token":"bb-token-3","expires_in":7200}"#,
+        );
+        let tokens = refresh_token(&fake, &refresh_request("bb-refresh")).unwrap();
+        assert_eq!(tokens.refresh_token.as_deref(), Some("bb-refresh"));
+    }
+
+    #[test]
+    fn refresh_refusals_and_bad_input() {
+        let request = refresh_request("bb-refresh-secret");
+        assert_refusals(
+            "/site/oauth2/access_token",
+            STANDARD,
+            &[
+                "consumer-secret",
+                "bb-refresh-secret",
+                "Y29uc3VtZXIta2V5OmNvbnN1bWVyLXNlY3JldA",
+            ],
+            |transport| refresh_token(transport, &request),
+        );
+        let fake = FakeBitbucket::new();
+        assert!(matches!(
+            refresh_token(&fake, &refresh_request("")),
+            Err(ProviderError::InvalidInput(m)) if m.contains("refresh token")
+        ));
+        assert!(fake.sent().is_empty());
     }
 }

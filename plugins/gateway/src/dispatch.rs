@@ -28,6 +28,7 @@ pub const FUNCTIONS: &[&str] = &[
     "clone-credentials",
     "oauth-authorize-url",
     "oauth-exchange-code",
+    "oauth-refresh-token",
     "get-installation",
     "create-installation-token",
     "list-installation-repositories",
@@ -105,6 +106,7 @@ pub fn call(
         "oauth-exchange-code" => reply(provider::oauth_exchange_code(
             &args.get::<wire::ExchangeRequest, _>("req")?,
         )),
+        "oauth-refresh-token" => refresh_token(&args),
         "get-installation" => reply(provider::get_installation(
             &args.app()?,
             &args.string("installation_id")?,
@@ -134,6 +136,25 @@ pub fn call(
         )),
         other => Err(CallError::UnknownFunction(other.to_string())),
     }
+}
+
+/// `oauth-refresh-token`, new in contract 0.2.0.
+#[cfg(not(feature = "contract-v0-1"))]
+fn refresh_token(args: &Args) -> Result<Reply, CallError> {
+    reply(provider::oauth_refresh_token(
+        &args.get::<wire::RefreshRequest, _>("req")?,
+    ))
+}
+
+/// A plugin built against contract 0.1.0 cannot refresh tokens: it answers like a plugin
+/// without the capability, so callers need not know which contract a provider speaks.
+#[cfg(feature = "contract-v0-1")]
+fn refresh_token(_: &Args) -> Result<Reply, CallError> {
+    reply::<(), ()>(Err(crate::bindings::types::ProviderError::Unsupported(
+        "oauth-refresh-token: this plugin is built against contract 0.1.0, which cannot \
+         refresh tokens"
+            .to_string(),
+    )))
 }
 
 /// Splits a [`RAW_DELIVERY`] body into its JSON arguments and the raw delivery body;
@@ -327,9 +348,26 @@ mod tests {
     fn every_function_is_routed() {
         // Arguments are read before the provider is called, so an empty body stops every
         // routed function (all but `info` take parameters) at its first member.
-        for function in FUNCTIONS.iter().filter(|f| **f != "info") {
+        // Built for contract 0.1.0, the gateway answers `oauth-refresh-token` itself.
+        let answered_here: &[&str] = if cfg!(feature = "contract-v0-1") {
+            &["info", "oauth-refresh-token"]
+        } else {
+            &["info"]
+        };
+        for function in FUNCTIONS.iter().filter(|f| !answered_here.contains(f)) {
             let error = call(function, b"{}", None, None).err().unwrap();
             assert!(message(error).starts_with("missing member"), "{function}");
+        }
+    }
+
+    #[cfg(feature = "contract-v0-1")]
+    #[test]
+    fn refreshing_is_unsupported_under_contract_0_1() {
+        match call("oauth-refresh-token", b"{}", None, None) {
+            Err(CallError::Provider(crate::bindings::types::ProviderError::Unsupported(m))) => {
+                assert!(m.contains("contract 0.1.0"), "{m}")
+            }
+            _ => panic!("expected unsupported"),
         }
     }
 

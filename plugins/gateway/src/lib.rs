@@ -1,5 +1,6 @@
 //! The git-access gateway: a generic Spin HTTP component that imports
-//! `git-access:provider/provider@0.1.0` and serves each of its functions as
+//! `git-access:provider/provider` (contract 0.2.0, or 0.1.0 with the `contract-v0-1`
+//! feature) and serves each of its functions as
 //! `POST /<function>` with JSON in and out (protocol: `plugins/gateway/README.md`).
 //!
 //! It knows no provider: composed with a plugin at build time, it becomes that provider's

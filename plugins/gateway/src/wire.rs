@@ -416,6 +416,14 @@ record!(ExchangeRequest = ExchangeRequest {
     code_verifier: Option<String>,
 });
 
+#[cfg(not(feature = "contract-v0-1"))]
+record!(
+    RefreshRequest = RefreshRequest {
+        client: OauthClient,
+        refresh_token: String,
+    }
+);
+
 record!(OauthTokens = OauthTokens {
     access_token: String,
     refresh_token: Option<String>,

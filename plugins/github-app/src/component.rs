@@ -112,6 +112,11 @@ impl Guest for GitHubAppProvider {
         git_access_github::oauth::exchange_code(&WasiHttp, &req).map_err(Into::into)
     }
 
+    fn oauth_refresh_token(req: RefreshRequest) -> Result<OauthTokens, ProviderError> {
+        // Expiring user tokens of the app's user authorization.
+        git_access_github::oauth::refresh_token(&WasiHttp, &req).map_err(Into::into)
+    }
+
     fn get_installation(
         app: AppCredentials,
         installation_id: String,
@@ -176,3 +181,28 @@ impl Guest for GitHubAppProvider {
 
 #[cfg(target_family = "wasm")]
 git_access_github::bindings::export!(GitHubAppProvider with_types_in git_access_github::bindings);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git_access_github::bindings::types::OauthClient;
+
+    #[test]
+    fn refresh_is_the_github_plugins() {
+        // Checked before anything is sent, so no transport is needed: the call reaches
+        // the GitHub plugin's refresh rather than answering `unsupported`.
+        let answer = <GitHubAppProvider as Guest>::oauth_refresh_token(RefreshRequest {
+            client: OauthClient {
+                client_id: "Iv1.abc".into(),
+                client_secret: "shh".into(),
+                redirect_uri: "https://ga.example.com/oauth/github/callback".into(),
+                web_url: String::new(),
+            },
+            refresh_token: " ".into(),
+        });
+        assert!(matches!(
+            answer,
+            Err(ProviderError::InvalidInput(m)) if m == "the OAuth refresh token is required"
+        ));
+    }
+}

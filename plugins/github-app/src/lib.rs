@@ -1,5 +1,5 @@
 //! The GitHub App provider plugin of git-access (the deprecated GitHub App flow), exporting
-//! `git-access:provider/provider@0.1.0`.
+//! `git-access:provider/provider@0.2.0`.
 //!
 //! It owns what the GitHub plugin answers `unsupported`: the GitHub App installation
 //! calls, authenticated as the app with a JWT signed by the app's private key. Everything

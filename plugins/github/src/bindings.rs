@@ -1,4 +1,4 @@
-//! Bindings generated from the provider contract (`wit/v0.1.0`, world `plugin`).
+//! Bindings generated from the provider contract (`wit/v0.2.0`, world `plugin`).
 //!
 //! Public, with a public `export!` macro, so that a plugin built on this crate (`github-app`)
 //! uses the same generated types and exports its own implementation with
@@ -7,7 +7,7 @@
 #![allow(missing_docs)] // Generated; the WIT comments become the documentation.
 
 wit_bindgen::generate!({
-    path: "../../wit/v0.1.0",
+    path: "../../wit/v0.2.0",
     world: "plugin",
     pub_export_macro: true,
 });
@@ -15,3 +15,4 @@ wit_bindgen::generate!({
 pub use git_access::provider::types;
 
 git_access_plugin_sdk::provider_error_conversion!(self::types);
+git_access_plugin_sdk::oauth_tokens_conversion!(self::types);

@@ -1,7 +1,7 @@
 //! The component's export: routes each contract call to the module that owns it.
 //!
 //! The export exists in the wasm component only: natively (unit tests) a shared library
-//! cannot carry export names such as `git-access:provider/provider@0.1.0#info`, and the
+//! cannot carry export names such as `git-access:provider/provider@0.2.0#info`, and the
 //! `Guest` implementation is still type-checked.
 
 use git_access_plugin_sdk::WasiHttp;
@@ -87,6 +87,10 @@ impl Guest for GitHubProvider {
 
     fn oauth_exchange_code(req: ExchangeRequest) -> Result<OauthTokens, ProviderError> {
         crate::oauth::exchange_code(&WasiHttp, &req).map_err(Into::into)
+    }
+
+    fn oauth_refresh_token(req: RefreshRequest) -> Result<OauthTokens, ProviderError> {
+        crate::oauth::refresh_token(&WasiHttp, &req).map_err(Into::into)
     }
 
     // GitHub App installations belong to the separate `github-app` plugin.

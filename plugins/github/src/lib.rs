@@ -1,5 +1,5 @@
 //! The GitHub provider plugin of git-access (github.com, GitHub Enterprise Cloud and
-//! Server), exporting `git-access:provider/provider@0.1.0`.
+//! Server), exporting `git-access:provider/provider@0.2.0`.
 //!
 //! Implemented: every call but the GitHub App installation ones, which the separate
 //! `github-app` plugin owns and which answer `unsupported` here. One module per concern:

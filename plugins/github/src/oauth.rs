@@ -1,16 +1,36 @@
 //! OAuth sign-in with a GitHub OAuth app (or a GitHub App's user authorization):
 //! `oauth-authorize-url` builds `{web}/login/oauth/authorize?…`, `oauth-exchange-code`
-//! posts the callback's code to `{web}/login/oauth/access_token`.
+//! posts the callback's code to `{web}/login/oauth/access_token`, and
+//! `oauth-refresh-token` posts a refresh token there (`grant_type=refresh_token`; only
+//! GitHub Apps with expiring user tokens issue refresh tokens). GitHub answers refusals
+//! with HTTP 200 and an `error` member.
 //!
 //! The web base is the client's `web-url` (GitHub Enterprise Server: `https://HOST`; an
 //! API URL such as `https://HOST/api/v3` is accepted and mapped), or `https://github.com`.
 
 use git_access_plugin_sdk::api_url;
-use git_access_plugin_sdk::oauth::{self, TokenAnswer};
-use git_access_plugin_sdk::{HttpRequest, ProviderError, Transport};
+use git_access_plugin_sdk::oauth::{self, Grant, Refusal, TokenEndpoint, Tokens};
+use git_access_plugin_sdk::{ProviderError, Transport};
 
 use crate::api_client::{web_base, DEFAULT_WEB_URL, SERVICE};
-use crate::bindings::types::{AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens};
+use crate::bindings::types::{
+    AuthorizeRequest, ExchangeRequest, OauthClient, OauthTokens, RefreshRequest,
+};
+
+/// GitHub's token endpoint and its own error codes
+/// (docs.github.com, "Troubleshooting OAuth app access token request errors" and
+/// "Refreshing user access tokens").
+const TOKEN_ENDPOINT: TokenEndpoint<'static> = TokenEndpoint {
+    service: SERVICE,
+    client: "OAuth app",
+    codes: &[
+        ("bad_verification_code", Refusal::Grant),
+        ("bad_refresh_token", Refusal::Grant),
+        ("incorrect_client_credentials", Refusal::ClientSettings),
+        ("redirect_uri_mismatch", Refusal::ClientSettings),
+        ("unverified_user_email", Refusal::AccessDenied),
+    ],
+};
 
 /// Scopes asked for when the caller names none: repositories (incl. private) and their
 /// webhooks, and who the user is.
@@ -43,62 +63,40 @@ pub fn exchange_code(
     transport: &dyn Transport,
     request: &ExchangeRequest,
 ) -> Result<OauthTokens, ProviderError> {
-    let client = &request.client;
-    let web = web_url(client)?;
-    oauth::require("client id", &client.client_id)?;
-    oauth::require("client secret", &client.client_secret)?;
     oauth::require("authorization code", &request.code)?;
-    let redirect_uri = oauth::redirect_uri(&client.redirect_uri)?;
-    let mut pairs = vec![
-        ("client_id", client.client_id.trim()),
-        ("client_secret", client.client_secret.as_str()),
+    let redirect_uri = oauth::redirect_uri(&request.client.redirect_uri)?;
+    let mut grant = vec![
         ("code", request.code.trim()),
         ("redirect_uri", redirect_uri),
     ];
-    oauth::push_verifier(&mut pairs, request.code_verifier.as_deref())?;
-    let http = HttpRequest::post(api_url::join(&web, "/login/oauth/access_token"))
-        .header("Accept", "application/json")
-        .header("User-Agent", "git-access")
-        .body(
-            "application/x-www-form-urlencoded",
-            api_url::form_urlencoded(pairs),
-        );
-    let response = transport.send(http)?;
-    if !response.is_success() {
-        return Err(git_access_plugin_sdk::error_from_response(
-            SERVICE, &response,
-        ));
-    }
-    // GitHub reports a failed exchange with 200 and an `error` member.
-    let answer: TokenAnswer = response.json()?;
-    if let Some((error, description)) = answer.error() {
-        return Err(match error.as_str() {
-            "bad_verification_code" => ProviderError::InvalidInput(format!(
-                "GitHub refused the authorization code; it is wrong, used or expired{description}"
-            )),
-            "incorrect_client_credentials" | "redirect_uri_mismatch" | "unsupported_grant_type" => {
-                ProviderError::InvalidInput(format!(
-                    "GitHub refused the OAuth app settings ({error}){description}"
-                ))
-            }
-            "access_denied" | "unverified_user_email" => ProviderError::forbidden(
-                format!("GitHub did not grant access ({error}){description}"),
-                Vec::new(),
-            ),
-            "slow_down" => ProviderError::RateLimited {
-                message: format!("GitHub asks to slow down{description}"),
-                retry_after: None,
-            },
-            _ => ProviderError::Other(format!("GitHub OAuth error {error}{description}")),
-        });
-    }
-    let tokens = answer.into_tokens(SERVICE)?;
-    Ok(OauthTokens {
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        expires_at: tokens.expires_at,
-        scopes: tokens.scopes,
-    })
+    oauth::push_verifier(&mut grant, request.code_verifier.as_deref())?;
+    request_tokens(transport, &request.client, Grant::AuthorizationCode, grant).map(Into::into)
+}
+
+/// Exchanges a refresh token (`ghr_…`, issued with a GitHub App's expiring user tokens) for
+/// new tokens. GitHub rotates refresh tokens: the answer's replaces the one sent.
+pub fn refresh_token(
+    transport: &dyn Transport,
+    request: &RefreshRequest,
+) -> Result<OauthTokens, ProviderError> {
+    let grant = oauth::refresh_grant(&request.refresh_token)?;
+    let tokens = request_tokens(transport, &request.client, Grant::RefreshToken, grant)?;
+    Ok(tokens.keeping_refresh_token(&request.refresh_token).into())
+}
+
+/// Posts a grant to `{web}/login/oauth/access_token` with the client's id and secret in the
+/// form, and reads the answer.
+fn request_tokens<'a>(
+    transport: &dyn Transport,
+    client: &'a OauthClient,
+    grant: Grant,
+    grant_form: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Tokens, ProviderError> {
+    let web = web_url(client)?;
+    let form = oauth::client_secret_post(&client.client_id, &client.client_secret, grant_form)?;
+    let url = api_url::join(&web, "/login/oauth/access_token");
+    let response = transport.send(oauth::token_request(url, form))?;
+    TOKEN_ENDPOINT.read_answer(grant, &response)
 }
 
 /// The web base: the client's `web-url`, or github.com's.
@@ -113,6 +111,8 @@ fn web_url(client: &OauthClient) -> Result<String, ProviderError> {
 mod tests {
     use super::*;
     use crate::api_client::fake::FakeGitHub;
+    use git_access_plugin_sdk::oauth_refresh_cases::{assert_refusals, Case, Expected, STANDARD};
+    use git_access_plugin_sdk::Method;
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -242,5 +242,95 @@ mod tests {
         assert_eq!(tokens.refresh_token.as_deref(), Some("ghr_y"));
         assert!(tokens.expires_at.is_some());
         assert!(tokens.scopes.is_empty());
+    }
+
+    fn refresh_request(web_url: &str, refresh_token: &str) -> RefreshRequest {
+        RefreshRequest {
+            client: client(web_url),
+            refresh_token: refresh_token.into(),
+        }
+    }
+
+    #[test]
+    fn refreshes_and_returns_the_rotated_refresh_token() {
+        // GitHub's documented answer to a refresh of an expiring user token.
+        let fake = FakeGitHub::new().on(
+            "POST",
+            "/login/oauth/access_token",
+            200,
+            &[],
+            r#"{"access_token":"ghu_16C7e42F292c6912E7710c838347Ae178B4a","expires_in":28800,"refresh_token":"ghr_new","refresh_token_expires_in":15811200,"scope":"","token_type":"bearer"}"#,
+        );
+        let tokens = refresh_token(
+            &fake,
+            &refresh_request("https://ghe.example.com/api/v3", "ghr_old"),
+        )
+        .unwrap();
+        assert_eq!(
+            tokens.access_token,
+            "ghu_16C7e42F292c6912E7710c838347Ae178B4a"
+        );
+        assert_eq!(tokens.refresh_token.as_deref(), Some("ghr_new"));
+        assert!(tokens.expires_at.is_some());
+        assert!(tokens.scopes.is_empty());
+        let sent = &fake.sent()[0];
+        assert_eq!(sent.method(), Method::Post);
+        assert_eq!(
+            sent.url(),
+            "https://ghe.example.com/login/oauth/access_token"
+        );
+        assert_eq!(sent.headers().get("accept"), Some("application/json"));
+        assert_eq!(sent.headers().get("authorization"), None);
+        assert_eq!(
+            sent.body_bytes(),
+            b"client_id=Iv1.abc&client_secret=shh&grant_type=refresh_token&refresh_token=ghr_old"
+        );
+    }
+
+    /// GitHub's refusals: HTTP 200 with an `error` member.
+    const GITHUB_REFUSALS: &[Case] = &[
+        Case {
+            status: 200,
+            headers: &[],
+            body: r#"{"error":"bad_refresh_token","error_description":"The refresh token passed is incorrect or expired.","error_uri":"https://docs.github.com"}"#,
+            expected: Expected::SignInAgain,
+        },
+        Case {
+            status: 200,
+            headers: &[],
+            body: r#"{"error":"incorrect_client_credentials","error_description":"The client_id and/or client_secret passed are incorrect.","error_uri":"https://docs.github.com"}"#,
+            expected: Expected::ClientSettings,
+        },
+        Case {
+            status: 200,
+            headers: &[],
+            body: r#"{"error":"unauthorized_client","error_description":"The client is not authorized to refresh tokens."}"#,
+            expected: Expected::ClientSettings,
+        },
+    ];
+
+    #[test]
+    fn refresh_refusals_and_bad_input() {
+        let request = RefreshRequest {
+            client: OauthClient {
+                client_secret: "gh-client-secret".into(),
+                ..client("")
+            },
+            refresh_token: "ghr_secret".into(),
+        };
+        for cases in [GITHUB_REFUSALS, STANDARD] {
+            assert_refusals(
+                "/login/oauth/access_token",
+                cases,
+                &["gh-client-secret", "ghr_secret"],
+                |transport| refresh_token(transport, &request),
+            );
+        }
+        let fake = FakeGitHub::new();
+        assert!(matches!(
+            refresh_token(&fake, &refresh_request("", "  ")),
+            Err(ProviderError::InvalidInput(m)) if m.contains("refresh token")
+        ));
+        assert!(fake.sent().is_empty());
     }
 }

@@ -84,6 +84,10 @@ impl Guest for GitLabProvider {
         crate::oauth::exchange_code(&WasiHttp, &req).map_err(Into::into)
     }
 
+    fn oauth_refresh_token(req: RefreshRequest) -> Result<OauthTokens, ProviderError> {
+        crate::oauth::refresh_token(&WasiHttp, &req).map_err(Into::into)
+    }
+
     // GitLab has no app installations in the GitHub App sense.
     git_access_plugin_sdk::unsupported!(
         get_installation,

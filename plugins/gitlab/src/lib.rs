@@ -1,5 +1,5 @@
 //! The GitLab provider plugin of git-access (gitlab.com and self-managed instances through
-//! `api-url` = `https://HOST/api/v4`), exporting `git-access:provider/provider@0.1.0`.
+//! `api-url` = `https://HOST/api/v4`), exporting `git-access:provider/provider@0.2.0`.
 //!
 //! Implemented: every call but the GitHub App installation ones, which answer
 //! `unsupported`. One module per concern:

@@ -49,10 +49,37 @@ macro_rules! provider_error_conversion {
     };
 }
 
+/// Implements `From<git_access_plugin_sdk::oauth::Tokens>` for the plugin's WIT
+/// `oauth-tokens`, so the OAuth calls can return what [`oauth`](crate::oauth) reads.
+///
+/// Pass the path of the generated `types` module (the module that holds `OauthTokens`):
+///
+/// ```ignore
+/// git_access_plugin_sdk::oauth_tokens_conversion!(self::types);
+/// ```
+#[macro_export]
+macro_rules! oauth_tokens_conversion {
+    ($($types:ident)::+) => {
+        impl ::core::convert::From<$crate::oauth::Tokens> for $($types)::+::OauthTokens {
+            fn from(tokens: $crate::oauth::Tokens) -> Self {
+                Self {
+                    access_token: tokens.access_token,
+                    refresh_token: tokens.refresh_token,
+                    expires_at: tokens.expires_at,
+                    scopes: tokens.scopes,
+                }
+            }
+        }
+    };
+}
+
 /// Implements contract functions as returning `unsupported`, for use inside the plugin's
 /// `impl Guest for ...` block. The types of the `provider` interface (`Connection`,
 /// `PageRequest`, `ProviderError`, ...) must be in scope, e.g. through
 /// `use bindings::exports::git_access::provider::provider::*;`.
+///
+/// Serves plugins of every contract version: a plugin names only the functions of its
+/// version (`oauth_refresh_token` exists from 0.2.0 on).
 ///
 /// ```ignore
 /// impl Guest for Component {
@@ -131,6 +158,11 @@ macro_rules! unsupported {
             Err($crate::ProviderError::unsupported("oauth-exchange-code").into())
         }
     };
+    (@one oauth_refresh_token) => {
+        fn oauth_refresh_token(_: RefreshRequest) -> Result<OauthTokens, ProviderError> {
+            Err($crate::ProviderError::unsupported("oauth-refresh-token").into())
+        }
+    };
     (@one get_installation) => {
         fn get_installation(_: AppCredentials, _: String) -> Result<Installation, ProviderError> {
             Err($crate::ProviderError::unsupported("get-installation").into())
@@ -204,17 +236,29 @@ mod tests {
         pub struct Connection;
         pub struct RepositoryRef;
         pub struct Repository;
+        pub struct RefreshRequest;
+        #[derive(Debug, PartialEq)]
+        pub struct OauthTokens {
+            pub access_token: String,
+            pub refresh_token: Option<String>,
+            pub expires_at: Option<String>,
+            pub scopes: Vec<String>,
+        }
     }
 
     crate::provider_error_conversion!(self::types);
+    crate::oauth_tokens_conversion!(self::types);
 
-    use types::{Connection, ProviderError, Repository, RepositoryRef};
+    use types::{
+        Connection, OauthTokens, ProviderError, RefreshRequest, Repository, RepositoryRef,
+    };
 
     trait Guest {
         fn get_repository(
             conn: Connection,
             repo: RepositoryRef,
         ) -> Result<Repository, ProviderError>;
+        fn oauth_refresh_token(req: RefreshRequest) -> Result<OauthTokens, ProviderError>;
         fn delete_installation(app: String, id: String) -> Result<(), ProviderError>;
     }
 
@@ -222,7 +266,7 @@ mod tests {
     type AppCredentials = String;
 
     impl Guest for Plugin {
-        crate::unsupported!(get_repository, delete_installation);
+        crate::unsupported!(get_repository, oauth_refresh_token, delete_installation);
     }
 
     #[test]
@@ -267,5 +311,28 @@ mod tests {
             Plugin::delete_installation(String::new(), String::new()),
             Err(ProviderError::Unsupported(_))
         ));
+        assert!(matches!(
+            Plugin::oauth_refresh_token(RefreshRequest),
+            Err(ProviderError::Unsupported(m)) if m.ends_with("`oauth-refresh-token`")
+        ));
+    }
+
+    #[test]
+    fn converts_tokens() {
+        let tokens = crate::oauth::Tokens {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            expires_at: Some("2026-01-01T00:00:00Z".into()),
+            scopes: vec!["api".into()],
+        };
+        assert_eq!(
+            OauthTokens::from(tokens),
+            OauthTokens {
+                access_token: "a".into(),
+                refresh_token: Some("r".into()),
+                expires_at: Some("2026-01-01T00:00:00Z".into()),
+                scopes: vec!["api".into()],
+            }
+        );
     }
 }

@@ -85,6 +85,15 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Print the mean instantiation time of one component, in microseconds (for
+    /// profiling by hand).
+    Instantiate {
+        /// The component (`.wasm`).
+        component: PathBuf,
+        /// Instances to time.
+        #[arg(long, default_value_t = 2000)]
+        count: u32,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -133,6 +142,11 @@ fn main() -> anyhow::Result<()> {
             };
             let stats = api_figures::only(&settings, figure).await?;
             println!("{}", serde_json::to_string(&stats)?);
+            Ok(())
+        }),
+        Some(Cmd::Instantiate { component, count }) => runtime.block_on(async {
+            let us = instantiate::mean_instantiation_us(&component, count).await?;
+            println!("{us:.1}");
             Ok(())
         }),
         None => runtime.block_on(bench(&cli)),

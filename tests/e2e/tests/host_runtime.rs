@@ -425,8 +425,92 @@ fn plugin_check_accepts_the_github_plugin_and_explains_what_is_wrong_with_a_brok
     let text = String::from_utf8_lossy(&not_a_plugin.stdout);
     assert_eq!(not_a_plugin.status.code(), Some(1));
     assert!(
-        text.contains("does not export git-access:provider/provider@0.1.0"),
+        text.contains(
+            "does not export git-access:provider/provider@0.2.0 or \
+             git-access:provider/provider@0.1.0"
+        ),
         "{text}"
+    );
+}
+
+#[test]
+fn a_plugin_built_against_contract_0_1_is_checked_composed_and_served() {
+    let plugin = components_dir().join("legacy_plugin.wasm");
+    let check = Command::new(host_bin())
+        .args(["plugin", "check"])
+        .arg(&plugin)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{text}");
+    for expected in [
+        "exports git-access:provider/provider@0.1.0",
+        "verify-webhook with a forged signature: unauthorized",
+        "the plugin conforms",
+    ] {
+        assert!(text.contains(expected), "missing '{expected}' in:\n{text}");
+    }
+    // The newest contract's own check is not asked of it.
+    assert!(!text.contains("oauth-refresh-token"), "{text}");
+
+    // Without --gateway, compose picks the gateway of the plugin's contract version.
+    let dir = tempfile::tempdir().unwrap();
+    let provider = dir.path().join("provider-legacy.wasm");
+    let compose = Command::new(host_bin())
+        .current_dir(e2e_tests::workspace_root())
+        .args(["plugin", "compose", "--plugin"])
+        .arg(&plugin)
+        .arg("-o")
+        .arg(&provider)
+        .output()
+        .unwrap();
+    assert!(
+        compose.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compose.stderr)
+    );
+
+    let host = start_alone(dir.path(), &provider, "");
+    let info = host.get("/info").unwrap();
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.json().unwrap()["id"], "legacy");
+    let signed = |token: &str| {
+        host.send(
+            "POST",
+            "/verify-webhook",
+            &[(
+                "content-type".to_owned(),
+                "application/vnd.git-access.raw-delivery".to_owned(),
+            )],
+            Some(
+                format!(
+                    "{{\"secret\":\"hook-token\",\"delivery\":{{\"headers\":[\
+                     {{\"name\":\"X-Legacy-Token\",\"value\":\"{token}\"}},\
+                     {{\"name\":\"X-Legacy-Delivery\",\"value\":\"d-1\"}}]}}}}\n{{}}"
+                )
+                .as_bytes(),
+            ),
+        )
+        .unwrap()
+    };
+    let verified = signed("hook-token");
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(verified.json().unwrap()["delivery_id"], "d-1");
+    assert_eq!(signed("forged").status, 401);
+
+    // A function of a newer contract answers like a capability the plugin lacks.
+    let refresh = host
+        .post_json(
+            "/oauth-refresh-token",
+            &serde_json::json!({"req": {"client": {}, "refresh_token": "r"}}),
+        )
+        .unwrap();
+    assert_eq!(refresh.status, 501, "{}", refresh.body);
+    let error = &refresh.json().unwrap()["error"];
+    assert_eq!(error["type"], "unsupported");
+    assert!(
+        error["value"].as_str().unwrap().contains("contract 0.1.0"),
+        "{error}"
     );
 }
 
