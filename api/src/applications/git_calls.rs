@@ -1,8 +1,9 @@
 //! The provider calls applications make, as one account: an organization Git token
 //! (its value read fresh from the store on every call, so a PUT applies at once), the Git
 //! account a user linked by signing in (read fresh too, so signing in again applies at
-//! once), the organization's GitHub App installation (a short-lived installation token
-//! minted for the request), or anonymous access to a public repository.
+//! once; renewed with its refresh token when it has expired or the provider refuses it),
+//! the organization's GitHub App installation (a short-lived installation token minted
+//! for the request), or anonymous access to a public repository.
 
 use std::cell::OnceCell;
 use std::fmt;
@@ -19,6 +20,7 @@ use crate::providers::protocol::ProviderError;
 use crate::providers::{self, client, CallError};
 use crate::redact;
 use crate::state::{KeyValue, WasiStore};
+use crate::tenancy::renewal;
 use crate::tenancy::users::{self, GitAccount};
 
 /// Who calls the provider.
@@ -37,7 +39,10 @@ pub struct Account {
     token: String,
     /// The GitHub App and the organization, for an installation.
     app: Option<(AppConfig, String)>,
-    /// The installation token minted for this request's calls.
+    /// The linked account as read, for a user account that can be renewed.
+    renewable: Option<GitAccount>,
+    /// The token obtained during this request: an installation token minted, or a user
+    /// account's renewed access token.
     minted: OnceCell<String>,
 }
 
@@ -78,6 +83,7 @@ impl Account {
             workspace: None,
             token: String::new(),
             app: None,
+            renewable: None,
             minted: OnceCell::new(),
         }
     }
@@ -128,6 +134,7 @@ impl Account {
             workspace: creds.workspace,
             token: creds.token,
             app: None,
+            renewable: None,
             minted: OnceCell::new(),
         })
     }
@@ -152,7 +159,8 @@ impl Account {
                 ),
             )
         })?;
-        if account.expired(now) {
+        // An expired token with a refresh token is renewed on first use.
+        if account.lost(now) {
             return Err(Problem::new(
                 422,
                 "git-account-expired",
@@ -184,6 +192,7 @@ impl Account {
                 Problem::configuration(format!("The {name} token of user '{user}' is not UTF-8."))
             })?,
             app: None,
+            renewable: account.renewable().then_some(account),
             minted: OnceCell::new(),
         })
     }
@@ -233,6 +242,7 @@ impl Account {
             workspace: None,
             token: String::new(),
             app: Some((config, org.to_owned())),
+            renewable: None,
             minted,
         })
     }
@@ -254,15 +264,20 @@ impl Account {
         }
     }
 
-    /// The token to call with: the stored one, or for an installation the kept one or one
-    /// minted now (and kept for later requests).
+    /// The token to call with: the stored one, renewed first when it is due; or for an
+    /// installation the kept one or one minted now (and kept for later requests).
     async fn token(&self) -> Result<String, CallError> {
-        let (Some((app, org)), Some(id)) = (&self.app, &self.installation_id) else {
-            return Ok(self.token.clone());
-        };
         if let Some(token) = self.minted.get() {
             return Ok(token.clone());
         }
+        if let Some(stale) = &self.renewable {
+            if stale.due_for_renewal(clock::now()) {
+                return self.renew(stale).await;
+            }
+        }
+        let (Some((app, org)), Some(id)) = (&self.app, &self.installation_id) else {
+            return Ok(self.token.clone());
+        };
         let (token, expires_at) = app.mint_token(id).await?;
         if let (Some(expires_at), Ok(kv), Ok(keyring)) =
             (expires_at, WasiStore::open(), Keyring::from_variables())
@@ -271,6 +286,21 @@ impl Account {
             let _ = github_app::keep_token(&kv, &keyring, org, id, &token, expires_at);
         }
         Ok(self.minted.get_or_init(|| token).clone())
+    }
+
+    /// Renews a user account's access token with its refresh token, once per request.
+    async fn renew(&self, stale: &GitAccount) -> Result<String, CallError> {
+        let (Some(user), Ok(kv)) = (&self.user_id, WasiStore::open()) else {
+            return Ok(self.token.clone());
+        };
+        let renewed = renewal::renew(&kv, user, stale).await?;
+        Ok(self.minted.get_or_init(|| renewed).clone())
+    }
+
+    /// Whether a refused call may be retried with a renewed token: a renewable user
+    /// account not renewed yet in this request.
+    fn may_renew_after(&self, error: &CallError) -> bool {
+        self.renewable.is_some() && self.minted.get().is_none() && is_refusal(error)
     }
 
     /// Drops a kept installation token GitHub refused (revoked early, app changed).
@@ -319,7 +349,7 @@ impl Account {
         extra: Value,
         redact_answer: bool,
     ) -> Result<Value, CallError> {
-        let token = self.token().await?;
+        let mut token = self.token().await?;
         let mut args = json!({ "conn": self.conn(&token) });
         if let (Some(args), Some(repo)) = (args.as_object_mut(), repo) {
             args.insert(
@@ -333,6 +363,12 @@ impl Account {
         let mut outcome = client::call(&self.provider, function, Some(&args)).await;
         if let Err(error) = &outcome {
             self.forget_refused_token(error);
+            // Refused before its expiry (revoked, or the clocks disagree): renew once.
+            if let (true, Some(stale)) = (self.may_renew_after(error), &self.renewable) {
+                token = self.renew(stale).await?;
+                args["conn"] = self.conn(&token);
+                outcome = client::call(&self.provider, function, Some(&args)).await;
+            }
         }
         match &mut outcome {
             Ok(value) if redact_answer => redact::value(value, &token),

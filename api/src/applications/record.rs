@@ -228,7 +228,7 @@ impl Application {
                 )),
             );
         };
-        if account.expired(now) {
+        if account.lost(now) {
             return (
                 false,
                 Some(format!(
@@ -395,7 +395,10 @@ pub mod tests {
                 ciphertext: "c".into(),
             },
             expires_at: None,
+            refresh_token: None,
+            redirect_uri: None,
             linked_at: "2026-01-01T00:00:00Z".into(),
+            renewed_at: None,
         };
         assert_eq!(
             app.access(CredentialNow::UserAccount(Some(&account)), now),
@@ -408,6 +411,15 @@ pub mod tests {
         let (ok, reason) = app.access(CredentialNow::UserAccount(Some(&expired)), now);
         assert!(!ok);
         assert!(reason.unwrap().contains("sign in with GitHub again"));
+        // With a refresh token, an expired token is renewed on its next use.
+        let renewable = GitAccount {
+            refresh_token: Some(account.token.clone()),
+            ..expired
+        };
+        assert_eq!(
+            app.access(CredentialNow::UserAccount(Some(&renewable)), now),
+            (true, None)
+        );
         // A refusal holds until the user signs in again (a new seal).
         app.access_loss = Some(AccessLoss {
             reason: "Bad credentials.".into(),

@@ -61,35 +61,6 @@ fn random_token() -> Result<String, Problem> {
     Ok(URL_SAFE_NO_PAD.encode(ids::random_bytes::<32>()?))
 }
 
-/// The OAuth client of `provider` from the Spin variables; 501 when not configured.
-fn oauth_client(provider: &str, redirect_uri: &str) -> Result<Value, Problem> {
-    let read = |suffix: &str| {
-        spin_sdk::variables::get(&format!("{provider}_oauth_{suffix}"))
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
-    };
-    let (id, secret) = (read("client_id"), read("client_secret"));
-    if id.is_empty() || secret.is_empty() {
-        return Err(Problem::new(
-            501,
-            "sign-in-not-configured",
-            "Sign-in not configured",
-            format!(
-                "Sign-in with {} is not configured: set the Spin variables \
-                 '{provider}_oauth_client_id' and '{provider}_oauth_client_secret'.",
-                providers::display_name(provider)
-            ),
-        ));
-    }
-    Ok(json!({
-        "client_id": id,
-        "client_secret": secret,
-        "redirect_uri": redirect_uri,
-        "web_url": read("web_url"),
-    }))
-}
-
 fn provider_of(params: &Params) -> Result<String, Problem> {
     let wanted = params.get("provider").unwrap_or_default();
     let ids = providers::configured()?;
@@ -109,7 +80,7 @@ fn redirect_uri(incoming: &Incoming, provider: &str) -> Result<String, Problem> 
 pub async fn login(incoming: &Incoming, params: &Params) -> Result<Reply, Problem> {
     let provider = provider_of(params)?;
     let redirect = redirect_uri(incoming, &provider)?;
-    let client_json = oauth_client(&provider, &redirect)?;
+    let client_json = providers::oauth_client(&provider, &redirect)?;
     let (state, verifier, binding) = (random_token()?, random_token()?, random_token()?);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let args = json!({"req": {
@@ -210,7 +181,7 @@ pub async fn callback(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
     })?;
     let redirect = redirect_uri(incoming, &provider)?;
     let args = json!({"req": {
-        "client": oauth_client(&provider, &redirect)?,
+        "client": providers::oauth_client(&provider, &redirect)?,
         "code": code,
         "code_verifier": pending.verifier,
     }});
@@ -248,7 +219,16 @@ pub async fn callback(incoming: &Incoming, params: &Params) -> Result<Reply, Pro
             &GitAccount::token_context(&user.id, &provider),
         )?,
         expires_at: tokens["expires_at"].as_str().and_then(clock::parse),
+        refresh_token: match tokens["refresh_token"].as_str().filter(|t| !t.is_empty()) {
+            Some(refresh) => Some(keyring.seal(
+                refresh.as_bytes(),
+                &GitAccount::refresh_context(&user.id, &provider),
+            )?),
+            None => None,
+        },
+        redirect_uri: Some(redirect),
         linked_at: clock::format(now),
+        renewed_at: None,
     };
     kv.set(
         &git_account_key(&user.id, &provider),
@@ -360,6 +340,8 @@ fn user_json(kv: &WasiStore, user: &User) -> Result<Value, StateError> {
                 "scopes": account.scopes,
                 "linked_at": account.linked_at,
                 "expires_at": account.expires_at.map(clock::format),
+                "renewable": account.renewable(),
+                "renewed_at": account.renewed_at,
             }));
         }
     }

@@ -12,6 +12,8 @@ pub mod token_check;
 
 pub use error::CallError;
 
+use serde_json::{json, Value};
+
 use crate::problem::Problem;
 
 /// Spin variable holding the comma-separated ids of the configured providers.
@@ -88,6 +90,37 @@ pub fn configured() -> Result<Vec<String>, Problem> {
                 "The Spin variable '{VARIABLE}' is not available to the api component: {e}."
             ))
         })
+}
+
+/// The OAuth client of `provider` from the Spin variables `<provider>_oauth_client_id`,
+/// `_client_secret` and `_web_url`, as the contract's `oauth-client` JSON, for tokens
+/// issued to `redirect_uri`; 501 when not configured.
+pub fn oauth_client(provider: &str, redirect_uri: &str) -> Result<Value, Problem> {
+    let read = |suffix: &str| {
+        spin_sdk::variables::get(&format!("{provider}_oauth_{suffix}"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let (id, secret) = (read("client_id"), read("client_secret"));
+    if id.is_empty() || secret.is_empty() {
+        return Err(Problem::new(
+            501,
+            "sign-in-not-configured",
+            "Sign-in not configured",
+            format!(
+                "Sign-in with {} is not configured: set the Spin variables \
+                 '{provider}_oauth_client_id' and '{provider}_oauth_client_secret'.",
+                display_name(provider)
+            ),
+        ));
+    }
+    Ok(json!({
+        "client_id": id,
+        "client_secret": secret,
+        "redirect_uri": redirect_uri,
+        "web_url": read("web_url"),
+    }))
 }
 
 #[cfg(test)]

@@ -150,6 +150,12 @@ pub fn git_account(user: &str, provider: &str) -> String {
     format!("user:{user}:gitaccount:{provider}")
 }
 
+/// The lease of the request renewing that account's access token
+/// ([`crate::tenancy::renewal`]).
+pub fn git_account_renewal(user: &str, provider: &str) -> String {
+    format!("user:{user}:gitaccount:{provider}:renewal")
+}
+
 /// The organizations a user belongs to (organization id → member id).
 pub fn user_organizations(user: &str) -> String {
     format!("user:{user}:organizations")

@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod members;
 pub mod organizations;
+pub mod renewal;
 pub mod role;
 pub mod users;
 

@@ -52,9 +52,24 @@ pub struct GitAccount {
     /// When the access token stops working (Unix seconds), when the provider says so.
     #[serde(default)]
     pub expires_at: Option<i64>,
+    /// The OAuth refresh token, sealed with [`GitAccount::refresh_context`], when the
+    /// provider issued one: the access token is renewed with it instead of asking the user
+    /// to sign in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Sealed>,
+    /// The redirect URI the tokens were issued for (GitLab wants it again on refresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
     /// RFC 3339.
     pub linked_at: String,
+    /// When the access token was last renewed (RFC 3339), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_at: Option<String>,
 }
+
+/// Seconds before its expiry at which an access token is renewed, so a call never starts
+/// with a token about to stop working.
+pub const RENEW_AHEAD: i64 = 60;
 
 impl GitAccount {
     /// The associated data the token is sealed with.
@@ -62,9 +77,30 @@ impl GitAccount {
         format!("git-access/user/{user}/gitaccount/{provider}")
     }
 
+    /// The associated data the refresh token is sealed with.
+    pub fn refresh_context(user: &str, provider: &str) -> String {
+        format!("{}/refresh", Self::token_context(user, provider))
+    }
+
     /// Whether the access token has expired.
     pub fn expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether the access token can be renewed without the user (a refresh token is kept).
+    pub fn renewable(&self) -> bool {
+        self.refresh_token.is_some()
+    }
+
+    /// Whether the sign-in no longer works and cannot be renewed: the user must sign in
+    /// again.
+    pub fn lost(&self, now: i64) -> bool {
+        self.expired(now) && !self.renewable()
+    }
+
+    /// Whether the access token should be renewed before it is used.
+    pub fn due_for_renewal(&self, now: i64) -> bool {
+        self.renewable() && self.expires_at.is_some_and(|at| at - RENEW_AHEAD <= now)
     }
 }
 
@@ -201,14 +237,26 @@ mod tests {
                 ciphertext: "c".into(),
             },
             expires_at: Some(100),
+            refresh_token: None,
+            redirect_uri: None,
             linked_at: "2026-01-01T00:00:00Z".into(),
+            renewed_at: None,
         };
         assert!(!account.expired(99));
         assert!(account.expired(100));
+        assert!(account.lost(100) && !account.due_for_renewal(100));
+        let renewable = GitAccount {
+            refresh_token: Some(account.token.clone()),
+            ..account.clone()
+        };
+        assert!(!renewable.lost(100));
+        assert!(!renewable.due_for_renewal(100 - RENEW_AHEAD - 1));
+        assert!(renewable.due_for_renewal(100 - RENEW_AHEAD));
         let forever = GitAccount {
             expires_at: None,
-            ..account
+            ..renewable
         };
         assert!(!forever.expired(i64::MAX));
+        assert!(!forever.due_for_renewal(i64::MAX));
     }
 }

@@ -9,7 +9,8 @@
 //! - [`pagination`], [`faults`], [`deliveries`], [`webhook_sink`] and [`query`] are the
 //!   other shared parts: page-numbered lists with `Link` headers, injected throttling and
 //!   server errors, webhook deliveries fired at loopback receivers, a receiver that
-//!   records them, and query/form decoding.
+//!   records them, and query/form decoding; `token_endpoint` holds what the OAuth token
+//!   endpoints share (client credentials, token values, access-token lifetimes).
 //! - [`github`] is the GitHub mock (`https://api.github.com` shape, or GitHub Enterprise
 //!   Server under `/api/v3`), [`gitlab`] the GitLab mock (API under `/api/v4`, as a
 //!   self-managed instance) and [`bitbucket`] the Bitbucket Cloud mock (API under `/2.0`);
@@ -39,6 +40,7 @@ pub mod pagination;
 pub mod query;
 pub mod request_log;
 pub mod server;
+mod token_endpoint;
 pub mod webhook_sink;
 
 pub use deliveries::{Delivery, DeliveryOutcome};

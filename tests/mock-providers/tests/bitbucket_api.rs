@@ -493,3 +493,164 @@ fn control_endpoints_make_bitbucket_act() {
     );
     assert_eq!(get(&fx.web("/_mock/deliveries"), None).json(), json!([]));
 }
+
+/// `key:secret` as HTTP Basic credentials.
+const CONSUMER_BASIC: &str = "Basic a2V5OnNlY3JldA==";
+
+impl Fixture {
+    fn bitbucket(&self) -> &MockBitbucket {
+        self.server.provider()
+    }
+
+    /// `POST /site/oauth2/access_token` with a form body and `headers`.
+    fn access_token(&self, body: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        all.extend_from_slice(headers);
+        send(
+            "POST",
+            &self.web("/site/oauth2/access_token"),
+            &all,
+            Some(body.as_bytes()),
+        )
+    }
+
+    /// emma signs in to the consumer: the token endpoint's answer to the code.
+    fn sign_in(&self) -> serde_json::Value {
+        let code = self.bitbucket().authorize("key", None, None).expect("code");
+        let reply = self.access_token(
+            &format!("grant_type=authorization_code&code={code}"),
+            &[("Authorization", CONSUMER_BASIC)],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()
+    }
+
+    /// `grant_type=refresh_token`, the consumer's credentials as HTTP Basic.
+    fn refresh(&self, refresh_token: &serde_json::Value) -> Reply {
+        let refresh_token = refresh_token.as_str().expect("a refresh token");
+        self.access_token(
+            &format!("grant_type=refresh_token&refresh_token={refresh_token}"),
+            &[("Authorization", CONSUMER_BASIC)],
+        )
+    }
+}
+
+fn user_with(fx: &Fixture, access_token: &serde_json::Value) -> Reply {
+    call(
+        &fx.api("/user"),
+        access_token.as_str().expect("an access token"),
+    )
+}
+
+#[test]
+fn oauth_refresh_keeps_the_refresh_token() {
+    let fx = Fixture::start();
+    let first = fx.sign_in();
+    assert_eq!(first["expires_in"], 7200);
+    assert!(first["refresh_token"].is_string(), "{first}");
+
+    let refreshed = fx.refresh(&first["refresh_token"]);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let second = refreshed.json();
+    assert_eq!(second["state"], "refresh_token");
+    assert_eq!(second["token_type"], "bearer");
+    assert_eq!(second["expires_in"], 7200);
+    assert_eq!(second["scopes"], "account repository webhook");
+    assert_ne!(second["access_token"], first["access_token"]);
+    // Bitbucket does not rotate: the same refresh token comes back.
+    assert_eq!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        user_with(&fx, &second["access_token"]).json()["nickname"],
+        "emma"
+    );
+    assert_eq!(
+        user_with(&fx, &first["access_token"]).status,
+        200,
+        "the earlier access token works until it expires"
+    );
+
+    // The refresh token keeps working, with the credentials as form fields too.
+    let third = fx.access_token(
+        &format!(
+            "grant_type=refresh_token&refresh_token={}&client_id=key&client_secret=secret",
+            first["refresh_token"].as_str().expect("refresh token")
+        ),
+        &[],
+    );
+    assert_eq!(third.status, 200, "{}", third.text);
+    assert_eq!(third.json()["refresh_token"], first["refresh_token"]);
+    assert_eq!(user_with(&fx, &third.json()["access_token"]).status, 200);
+    assert_eq!(fx.bitbucket().refresh_grants(), 2);
+}
+
+#[test]
+fn oauth_refresh_refuses_bad_tokens_and_clients() {
+    let fx = Fixture::start();
+    let tokens = fx.sign_in();
+    let refresh_token = tokens["refresh_token"].as_str().expect("refresh token");
+
+    let wrong_secret = fx.access_token(
+        &format!("grant_type=refresh_token&refresh_token={refresh_token}"),
+        &[("Authorization", "Basic a2V5Om5vcGU=")], // key:nope
+    );
+    assert_eq!(wrong_secret.status, 401, "{}", wrong_secret.text);
+    assert_eq!(wrong_secret.json()["error"], "invalid_client");
+    let unknown = fx.refresh(&json!("bbr-unknown"));
+    assert_eq!(unknown.status, 400, "{}", unknown.text);
+    let body = unknown.json();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"].is_string(), "{body}");
+    // An access token is not a refresh token.
+    assert_eq!(fx.refresh(&tokens["access_token"]).status, 400);
+    assert_eq!(fx.bitbucket().refresh_grants(), 0);
+
+    assert!(fx.bitbucket().revoke_token(refresh_token));
+    let revoked = fx.refresh(&tokens["refresh_token"]);
+    assert_eq!(
+        (revoked.status, revoked.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    assert_eq!(fx.bitbucket().refresh_grants(), 0);
+
+    // The user revokes the consumer's access: its tokens stop, a new sign-in works.
+    let granted = fx.sign_in();
+    fx.bitbucket().revoke_oauth_authorizations();
+    assert_eq!(user_with(&fx, &granted["access_token"]).status, 401);
+    assert_eq!(fx.refresh(&granted["refresh_token"]).status, 400);
+    assert_eq!(call(&fx.api("/user"), OAUTH_MEMBER).status, 200);
+    assert_eq!(user_with(&fx, &fx.sign_in()["access_token"]).status, 200);
+}
+
+#[test]
+fn expired_oauth_tokens_are_refused_and_refresh_still_works() {
+    let fx = Fixture::start();
+    let tokens = fx.sign_in();
+    assert_eq!(user_with(&fx, &tokens["access_token"]).status, 200);
+    fx.bitbucket().expire_oauth_access_tokens();
+    let expired = user_with(&fx, &tokens["access_token"]);
+    assert_eq!(expired.status, 401);
+    assert_eq!(
+        expired.json()["error"]["message"],
+        "Token is invalid, expired, or not supported for this endpoint."
+    );
+    // A seeded OAuth token is not a grant of the token endpoint and keeps working.
+    assert_eq!(call(&fx.api("/user"), OAUTH_MEMBER).status, 200);
+    let refreshed = fx.refresh(&tokens["refresh_token"]);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    assert_eq!(
+        user_with(&fx, &refreshed.json()["access_token"]).status,
+        200
+    );
+
+    // A short lifetime: reported in `expires_in`, and enforced by the API.
+    fx.bitbucket()
+        .set_oauth_token_lifetime(Duration::from_secs(1));
+    let short = fx.refresh(&tokens["refresh_token"]).json();
+    assert_eq!(short["expires_in"], 1);
+    assert_eq!(user_with(&fx, &short["access_token"]).status, 200);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(user_with(&fx, &short["access_token"]).status, 401);
+    let renewed = fx.refresh(&tokens["refresh_token"]).json();
+    assert_eq!(user_with(&fx, &renewed["access_token"]).status, 200);
+    assert_eq!(fx.bitbucket().refresh_grants(), 3);
+}

@@ -529,3 +529,202 @@ fn deliveries_can_be_fired_at_any_loopback_url() {
     );
     assert_eq!(fx.github().deliveries().len(), 1);
 }
+
+/// `POST /login/oauth/access_token` with a form body; a JSON answer when `json`, else
+/// GitHub's form-encoded one, decoded into a JSON object of strings.
+fn token_endpoint(fx: &Fixture, body: &str, json: bool) -> Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let mut request = agent
+        .post(&format!(
+            "http://{}/login/oauth/access_token",
+            fx.server.addr()
+        ))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    if json {
+        request = request.header("Accept", "application/json");
+    }
+    let mut response = request.send(body).expect("answers");
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "GitHub answers the token endpoint with 200, errors too"
+    );
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if json {
+        return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    }
+    Value::Object(
+        mock_providers::query::parse(&text)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
+}
+
+/// octocat signs in to the OAuth app `Iv1.app` with scope `repo`.
+fn sign_in(fx: &Fixture) -> Value {
+    let code = fx
+        .github()
+        .authorize("Iv1.app", None, &["repo"], None, None)
+        .expect("a code");
+    token_endpoint(
+        fx,
+        &format!("client_id=Iv1.app&client_secret=shh&code={code}"),
+        true,
+    )
+}
+
+fn refresh(fx: &Fixture, refresh_token: &Value, json: bool) -> Value {
+    let refresh_token = refresh_token.as_str().unwrap_or_default();
+    token_endpoint(
+        fx,
+        &format!("client_id=Iv1.app&client_secret=shh&grant_type=refresh_token&refresh_token={refresh_token}"),
+        json,
+    )
+}
+
+fn user_with(fx: &Fixture, access_token: &Value) -> Reply {
+    send(
+        "GET",
+        &fx.url("/user"),
+        Some(access_token.as_str().expect("an access token")),
+        None,
+    )
+}
+
+fn assert_bad_refresh_token(answer: &Value) {
+    assert_eq!(answer["error"], "bad_refresh_token", "{answer}");
+    assert_eq!(
+        answer["error_description"],
+        "The refresh token passed is incorrect or expired."
+    );
+    assert!(answer["error_uri"].is_string(), "{answer}");
+    assert!(answer.get("access_token").is_none(), "{answer}");
+}
+
+#[test]
+fn without_expiring_user_tokens_there_is_no_refresh() {
+    let fx = Fixture::start(false);
+    let tokens = sign_in(&fx);
+    assert!(tokens["access_token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("gho_")));
+    for absent in ["expires_in", "refresh_token", "refresh_token_expires_in"] {
+        assert!(tokens.get(absent).is_none(), "{absent}: {tokens}");
+    }
+    let user = user_with(&fx, &tokens["access_token"]);
+    assert_eq!(user.status, 200);
+    assert_eq!(user.header("github-authentication-token-expiration"), None);
+    assert_bad_refresh_token(&refresh(&fx, &tokens["access_token"], true));
+    assert_bad_refresh_token(&refresh(&fx, &json!("ghr_unknown"), false));
+    assert_eq!(fx.github().refresh_grants(), 0);
+}
+
+#[test]
+fn expiring_user_tokens_refresh_and_rotate() {
+    let fx = Fixture::start(false);
+    assert!(!fx.github().set_expiring_user_tokens("Iv1.nope", true));
+    assert!(fx.github().set_expiring_user_tokens("Iv1.app", true));
+    let first = sign_in(&fx);
+    assert_eq!(first["expires_in"], 28800);
+    assert_eq!(first["refresh_token_expires_in"], 15897600);
+    assert_eq!(first["scope"], "repo");
+    assert_eq!(first["token_type"], "bearer");
+    assert!(
+        first["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ghr_")),
+        "{first}"
+    );
+    let user = user_with(&fx, &first["access_token"]);
+    assert_eq!(user.status, 200);
+    assert_eq!(user.header("x-oauth-scopes"), Some("repo"));
+    assert!(user
+        .header("github-authentication-token-expiration")
+        .is_some());
+
+    // A form-encoded answer, as GitHub gives without `Accept: application/json`.
+    let second = refresh(&fx, &first["refresh_token"], false);
+    assert_eq!(second["expires_in"], "28800", "{second}");
+    assert_eq!(second["scope"], "repo");
+    assert!(second["access_token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("gho_")));
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        user_with(&fx, &second["access_token"]).json()["login"],
+        "octocat"
+    );
+
+    // Rotation: the used refresh token and the access token issued with it stop working.
+    let old = user_with(&fx, &first["access_token"]);
+    assert_eq!(old.status, 401);
+    assert_eq!(old.json()["message"], "Bad credentials");
+    assert_bad_refresh_token(&refresh(&fx, &first["refresh_token"], true));
+
+    let wrong_secret = token_endpoint(
+        &fx,
+        &format!(
+            "client_id=Iv1.app&client_secret=nope&grant_type=refresh_token&refresh_token={}",
+            second["refresh_token"].as_str().expect("refresh token")
+        ),
+        true,
+    );
+    assert_eq!(wrong_secret["error"], "incorrect_client_credentials");
+    let third = refresh(&fx, &second["refresh_token"], true);
+    assert_eq!(user_with(&fx, &third["access_token"]).status, 200);
+    assert_eq!(fx.github().refresh_grants(), 2);
+}
+
+#[test]
+fn expired_user_tokens_are_refused_and_refresh_still_works() {
+    let fx = Fixture::start(false);
+    fx.github().set_expiring_user_tokens("Iv1.app", true);
+    let tokens = sign_in(&fx);
+    fx.github().expire_oauth_access_tokens();
+    let expired = user_with(&fx, &tokens["access_token"]);
+    assert_eq!(expired.status, 401);
+    assert_eq!(expired.json()["message"], "Bad credentials");
+    // Seeded tokens are not OAuth grants and keep working.
+    assert_eq!(
+        send("GET", &fx.url("/user"), Some("ghp_full"), None).status,
+        200
+    );
+    let refreshed = refresh(&fx, &tokens["refresh_token"], true);
+    assert_eq!(user_with(&fx, &refreshed["access_token"]).status, 200);
+
+    // A short lifetime: reported in `expires_in`, and enforced by the API.
+    fx.github().set_oauth_token_lifetime(Duration::from_secs(1));
+    let short = refresh(&fx, &refreshed["refresh_token"], true);
+    assert_eq!(short["expires_in"], 1);
+    assert_eq!(user_with(&fx, &short["access_token"]).status, 200);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(user_with(&fx, &short["access_token"]).status, 401);
+    let renewed = refresh(&fx, &short["refresh_token"], true);
+    assert_eq!(user_with(&fx, &renewed["access_token"]).status, 200);
+    assert_eq!(fx.github().refresh_grants(), 3);
+
+    // A revoked refresh token is refused.
+    assert!(fx
+        .github()
+        .revoke_token(renewed["refresh_token"].as_str().expect("token")));
+    assert_bad_refresh_token(&refresh(&fx, &renewed["refresh_token"], true));
+
+    // The user revokes the app: its tokens stop, a new sign-in works.
+    fx.github()
+        .set_oauth_token_lifetime(Duration::from_secs(3600));
+    let granted = sign_in(&fx);
+    fx.github().revoke_oauth_authorizations();
+    assert_eq!(user_with(&fx, &granted["access_token"]).status, 401);
+    assert_bad_refresh_token(&refresh(&fx, &granted["refresh_token"], true));
+    assert_eq!(
+        send("GET", &fx.url("/user"), Some("ghp_full"), None).status,
+        200
+    );
+    assert_eq!(user_with(&fx, &sign_in(&fx)["access_token"]).status, 200);
+}

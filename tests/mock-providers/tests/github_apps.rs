@@ -26,6 +26,8 @@ const DEPLOYER: u64 = 1;
 /// App 2: the same key given as PKCS#1; installed on octo-org (all); no user sign-in on
 /// install.
 const AUDITOR: u64 = 2;
+/// App 3: expiring user tokens with refresh tokens; installed nowhere.
+const REFRESHER: u64 = 3;
 const ORG_SELECTED: u64 = 10;
 const OCTOCAT_ALL: u64 = 11;
 const AUDITOR_ORG: u64 = 20;
@@ -148,6 +150,13 @@ fn seed() -> GitHubSeed {
                 .with_permissions(&permissions)
                 .with_callback_url(CALLBACK),
             auditor,
+            AppSeed::new(
+                REFRESHER,
+                "refresher",
+                "Iv23li.refresher",
+                "refresher-secret",
+            )
+            .with_expiring_user_tokens(),
         ],
         installations: vec![
             InstallationSeed::selected(ORG_SELECTED, DEPLOYER, "octo-org", &["octo-org/platform"]),
@@ -902,4 +911,87 @@ fn handle_installs_and_enterprise_serves_apps_under_api_v3() {
     let listed = fx.call("GET", "/installation/repositories", &token, None);
     assert_eq!(listed.json()["total_count"], 2);
     assert!(listed.header("x-github-enterprise-version").is_some());
+}
+
+#[test]
+fn an_app_with_expiring_user_tokens_refreshes_them() {
+    let fx = Fixture::start();
+    let token_request = |body: &str| {
+        send(
+            "POST",
+            &fx.web("/login/oauth/access_token"),
+            &[
+                ("Accept", "application/json"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
+        )
+        .json()
+    };
+    let refresh = |client: &str, secret: &str, refresh_token: &Value| {
+        token_request(&format!(
+            "client_id={client}&client_secret={secret}&grant_type=refresh_token&refresh_token={}",
+            refresh_token.as_str().unwrap_or_default()
+        ))
+    };
+    let code = fx
+        .github()
+        .authorize("Iv23li.refresher", Some("hubot"), &[], None, None)
+        .expect("code");
+    let first = token_request(&format!(
+        "client_id=Iv23li.refresher&client_secret=refresher-secret&code={code}"
+    ));
+    assert!(
+        first["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ghu_")),
+        "{first}"
+    );
+    assert_eq!(first["expires_in"], 28800);
+    assert_eq!(first["refresh_token_expires_in"], 15897600);
+    assert_eq!(
+        first["scope"], "",
+        "an app's user token has permissions, not scopes"
+    );
+    assert!(first["refresh_token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("ghr_")));
+
+    // Another app cannot use it, and trying does not use it up.
+    let foreign = refresh(
+        "Iv23li.deployer",
+        "deployer-secret",
+        &first["refresh_token"],
+    );
+    assert_eq!(foreign["error"], "bad_refresh_token", "{foreign}");
+    let second = refresh(
+        "Iv23li.refresher",
+        "refresher-secret",
+        &first["refresh_token"],
+    );
+    let user_token = second["access_token"].as_str().expect("a user token");
+    assert!(user_token.starts_with("ghu_") && second["access_token"] != first["access_token"]);
+    assert_eq!(
+        fx.call("GET", "/user", user_token, None).json()["login"],
+        "hubot"
+    );
+    let old = first["access_token"].as_str().expect("token");
+    assert_refused(&fx.call("GET", "/user", old, None), 401, "Bad credentials");
+    let reused = refresh(
+        "Iv23li.refresher",
+        "refresher-secret",
+        &first["refresh_token"],
+    );
+    assert_eq!(reused["error"], "bad_refresh_token");
+    assert_eq!(fx.github().refresh_grants(), 1);
+
+    // The deployer has no expiring user tokens: its codes give no refresh token.
+    let code = fx
+        .github()
+        .authorize("Iv23li.deployer", Some("hubot"), &[], None, None)
+        .expect("code");
+    let plain = token_request(&format!(
+        "client_id=Iv23li.deployer&client_secret=deployer-secret&code={code}"
+    ));
+    assert!(plain["access_token"].is_string() && plain.get("refresh_token").is_none());
 }

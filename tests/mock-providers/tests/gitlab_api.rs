@@ -579,3 +579,212 @@ fn control_endpoints_make_gitlab_act() {
     );
     assert_eq!(get(&fx.web("/_mock/deliveries"), None).json(), json!([]));
 }
+
+const CALLBACK: &str = "http://127.0.0.1:1/callback";
+const CALLBACK_ENCODED: &str = "http%3A%2F%2F127.0.0.1%3A1%2Fcallback";
+const APP_CREDENTIALS: &str = "client_id=app&client_secret=app-secret";
+
+impl Fixture {
+    fn gitlab(&self) -> &MockGitLab {
+        self.server.provider()
+    }
+
+    /// `POST /oauth/token` with a form body and `headers`.
+    fn oauth_token(&self, body: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        all.extend_from_slice(headers);
+        send(
+            "POST",
+            &self.web("/oauth/token"),
+            &all,
+            Some(body.as_bytes()),
+        )
+    }
+
+    /// jsmith signs in to `app`: the token endpoint's answer to the code.
+    fn sign_in(&self) -> serde_json::Value {
+        let code = self
+            .gitlab()
+            .authorize("app", &["api", "read_user"], CALLBACK, None)
+            .expect("code");
+        let reply = self.oauth_token(
+            &format!("grant_type=authorization_code&code={code}&{APP_CREDENTIALS}&redirect_uri={CALLBACK_ENCODED}"),
+            &[],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()
+    }
+
+    /// `grant_type=refresh_token` for `app`, credentials in the form.
+    fn refresh(&self, refresh_token: &str) -> Reply {
+        self.oauth_token(
+            &format!("grant_type=refresh_token&refresh_token={refresh_token}&{APP_CREDENTIALS}&redirect_uri={CALLBACK_ENCODED}"),
+            &[],
+        )
+    }
+
+    /// `GET /user` with an OAuth access token.
+    fn user_with(&self, access_token: &serde_json::Value) -> Reply {
+        let auth = format!("Bearer {}", access_token.as_str().expect("a token"));
+        get(&self.api("/user"), Some(("Authorization", auth.as_str())))
+    }
+}
+
+fn assert_invalid_grant(reply: &Reply) {
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"].is_string(), "{body}");
+}
+
+#[test]
+fn oauth_refresh_rotates_both_tokens() {
+    let fx = Fixture::start();
+    let first = fx.sign_in();
+    assert_eq!(first["expires_in"], 7200);
+    assert!(
+        first["refresh_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{first}"
+    );
+
+    let refreshed = fx.refresh(first["refresh_token"].as_str().expect("refresh token"));
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let second = refreshed.json();
+    assert_eq!(second["token_type"], "Bearer");
+    assert_eq!(second["expires_in"], 7200);
+    assert_eq!(second["scope"], "api read_user");
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        fx.user_with(&second["access_token"]).json()["username"],
+        "jsmith"
+    );
+
+    // GitLab rotates: the previous access token is revoked, the used refresh token is gone.
+    let old = fx.user_with(&first["access_token"]);
+    assert_eq!(
+        (old.status, old.json()),
+        (
+            401,
+            json!({"error": "invalid_token", "error_description": "Token has been revoked."})
+        )
+    );
+    assert_invalid_grant(&fx.refresh(first["refresh_token"].as_str().expect("token")));
+
+    // The new refresh token works once, with the client credentials as HTTP Basic too.
+    let basic = "Basic YXBwOmFwcC1zZWNyZXQ="; // app:app-secret
+    let third = fx.oauth_token(
+        &format!(
+            "grant_type=refresh_token&refresh_token={}&redirect_uri={CALLBACK_ENCODED}",
+            second["refresh_token"].as_str().expect("token")
+        ),
+        &[("Authorization", basic)],
+    );
+    assert_eq!(third.status, 200, "{}", third.text);
+    assert_eq!(
+        fx.user_with(&third.json()["access_token"]).status,
+        200,
+        "the third access token works"
+    );
+    assert_eq!(fx.gitlab().refresh_grants(), 2);
+    assert_eq!(fx.server.log().count("POST", "/oauth/token"), 4);
+    let used = first["refresh_token"].as_str().expect("token");
+    assert!(
+        fx.server
+            .requests()
+            .iter()
+            .all(|r| !format!("{r:?}").contains(used)),
+        "the log keeps no refresh token"
+    );
+}
+
+#[test]
+fn oauth_refresh_refuses_what_gitlab_refuses() {
+    let fx = Fixture::start();
+    fx.gitlab().add_oauth_app(OAuthAppSeed {
+        client_id: "other".into(),
+        client_secret: "other-secret".into(),
+        redirect_uri: "http://127.0.0.1:2/callback".into(),
+        user: "jsmith".into(),
+    });
+    let tokens = fx.sign_in();
+    let refresh_token = tokens["refresh_token"].as_str().expect("refresh token");
+
+    let wrong_secret = fx.oauth_token(
+        &format!("grant_type=refresh_token&refresh_token={refresh_token}&client_id=app&client_secret=nope&redirect_uri={CALLBACK_ENCODED}"),
+        &[],
+    );
+    assert_eq!(wrong_secret.status, 401, "{}", wrong_secret.text);
+    assert_eq!(wrong_secret.json()["error"], "invalid_client");
+    let other_client = fx.oauth_token(
+        &format!("grant_type=refresh_token&refresh_token={refresh_token}&client_id=other&client_secret=other-secret&redirect_uri=http%3A%2F%2F127.0.0.1%3A2%2Fcallback"),
+        &[],
+    );
+    assert_invalid_grant(&other_client);
+    for redirect in ["", "&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Felsewhere"] {
+        assert_invalid_grant(&fx.oauth_token(
+            &format!("grant_type=refresh_token&refresh_token={refresh_token}&{APP_CREDENTIALS}{redirect}"),
+            &[],
+        ));
+    }
+    assert_invalid_grant(&fx.refresh("glort-unknown"));
+    assert_eq!(fx.gitlab().refresh_grants(), 0);
+
+    // None of the refusals used the refresh token up; revoking it does.
+    assert_eq!(fx.refresh(refresh_token).status, 200);
+    let again = fx.sign_in();
+    let refresh_token = again["refresh_token"].as_str().expect("refresh token");
+    assert!(fx.gitlab().revoke_token(refresh_token));
+    assert_invalid_grant(&fx.refresh(refresh_token));
+    assert_eq!(fx.gitlab().refresh_grants(), 1);
+
+    // The user revokes the application: its tokens stop, a new sign-in works.
+    let granted = fx.sign_in();
+    fx.gitlab().revoke_oauth_authorizations();
+    let revoked = fx.user_with(&granted["access_token"]);
+    assert_eq!(revoked.status, 401);
+    assert_eq!(
+        revoked.json()["error_description"],
+        "Token has been revoked."
+    );
+    assert_invalid_grant(&fx.refresh(granted["refresh_token"].as_str().expect("token")));
+    assert_eq!(get(&fx.api("/user"), private(READ_API)).status, 200);
+    assert_eq!(fx.user_with(&fx.sign_in()["access_token"]).status, 200);
+}
+
+#[test]
+fn expired_oauth_tokens_are_refused_and_refresh_still_works() {
+    let fx = Fixture::start();
+    let tokens = fx.sign_in();
+    assert_eq!(fx.user_with(&tokens["access_token"]).status, 200);
+    fx.gitlab().expire_oauth_access_tokens();
+    let expired = fx.user_with(&tokens["access_token"]);
+    assert_eq!(
+        (expired.status, expired.json()),
+        (
+            401,
+            json!({"error": "invalid_token", "error_description": "Token has expired."})
+        )
+    );
+    // Seeded tokens are not OAuth grants and keep working.
+    assert_eq!(get(&fx.api("/user"), private(READ_API)).status, 200);
+    let refreshed = fx.refresh(tokens["refresh_token"].as_str().expect("refresh token"));
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    assert_eq!(fx.user_with(&refreshed.json()["access_token"]).status, 200);
+
+    // A short lifetime: reported in `expires_in`, and enforced by the API.
+    fx.gitlab().set_oauth_token_lifetime(Duration::from_secs(1));
+    let short = fx.sign_in();
+    assert_eq!(short["expires_in"], 1);
+    assert_eq!(fx.user_with(&short["access_token"]).status, 200);
+    std::thread::sleep(Duration::from_millis(1200));
+    let lapsed = fx.user_with(&short["access_token"]);
+    assert_eq!(lapsed.status, 401);
+    assert_eq!(lapsed.json()["error_description"], "Token has expired.");
+    let renewed = fx.refresh(short["refresh_token"].as_str().expect("refresh token"));
+    assert_eq!(renewed.json()["expires_in"], 1);
+    assert_eq!(fx.user_with(&renewed.json()["access_token"]).status, 200);
+    assert_eq!(fx.gitlab().refresh_grants(), 2);
+}

@@ -27,8 +27,14 @@
 //!   `X-Hub-Signature: sha256=…` when the hook has a secret ([`MockBitbucket::push`],
 //!   [`MockBitbucket::pull_request`]).
 //! - OAuth: `/site/oauth2/authorize` (auto-approved) and `/site/oauth2/access_token`
-//!   (consumer key and secret by HTTP Basic or form fields, single-use codes, callback
-//!   URL prefix check, PKCE S256 when a challenge was sent).
+//!   (consumer key and secret by HTTP Basic or form fields; `grant_type=authorization_code`
+//!   with single-use codes, callback URL prefix check and PKCE S256 when a challenge was
+//!   sent; `grant_type=refresh_token`, not rotating: the same refresh token comes back and
+//!   keeps working). Access tokens last two hours unless a test sets another lifetime
+//!   ([`MockBitbucket::set_oauth_token_lifetime`]) or ends them
+//!   ([`MockBitbucket::expire_oauth_access_tokens`]);
+//!   [`MockBitbucket::revoke_oauth_authorizations`] revokes every grant as its user would;
+//!   [`MockBitbucket::refresh_grants`] counts the refresh grants served.
 //! - Control endpoints for offline demos, outside Bitbucket's API: `/_mock/push`,
 //!   `/_mock/pull_request`, `/_mock/faults`, `/_mock/deliveries` (`control.rs`).
 //!
@@ -37,8 +43,8 @@
 //! Git itself, pull requests as objects, Bitbucket Data Center, app passwords and scoped
 //! API tokens (Basic authentication), rate limits that trigger by themselves (only
 //! injected ones), branch restrictions, workspace and project webhooks, delivery retries,
-//! refresh tokens, compound `q` expressions (`AND`, `OR`), and partial responses
-//! (`fields=`).
+//! the implicit, client credentials and JWT grants, compound `q` expressions (`AND`,
+//! `OR`), and partial responses (`fields=`).
 
 mod control;
 mod hooks;
@@ -51,6 +57,7 @@ mod state;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use axum::{http::StatusCode, response::Response, Router};
 use chrono::Utc;
@@ -110,7 +117,9 @@ impl MockBitbucket {
         MockServer::start(Self::new(seed)?).await
     }
 
-    /// Revokes a token. Returns whether it exists.
+    /// Revokes a token: an access token, or a refresh token (then
+    /// `/site/oauth2/access_token` refuses it with `400 invalid_grant`). Returns whether it
+    /// exists.
     pub fn revoke_token(&self, value: &str) -> bool {
         self.lock().revoke(value)
     }
@@ -118,6 +127,35 @@ impl MockBitbucket {
     /// Adds a token to the running mock.
     pub fn add_token(&self, token: TokenSeed) -> Result<(), SeedError> {
         self.lock().insert_token(token)
+    }
+
+    /// How long OAuth access tokens issued from now on work, as `expires_in` reports it
+    /// (whole seconds; two hours by default). The API refuses a token past it, as an
+    /// expired one.
+    pub fn set_oauth_token_lifetime(&self, lifetime: Duration) {
+        self.lock()
+            .set_oauth_token_seconds(crate::token_endpoint::lifetime_seconds(lifetime));
+    }
+
+    /// Makes every OAuth access token issued so far (by code exchange or refresh) expire
+    /// now: the API answers `401` with Bitbucket's error body. Refresh tokens keep
+    /// working.
+    pub fn expire_oauth_access_tokens(&self) {
+        self.lock().expire_oauth_tokens(Utc::now());
+    }
+
+    /// Revokes every access users granted OAuth consumers so far, as each user would in
+    /// their account settings: the access tokens and refresh tokens
+    /// `/site/oauth2/access_token` issued stop working (the API answers `401`, a refresh
+    /// `400 invalid_grant`). Later sign-ins work.
+    pub fn revoke_oauth_authorizations(&self) {
+        self.lock().revoke_oauth_grants();
+    }
+
+    /// How many `grant_type=refresh_token` requests `/site/oauth2/access_token` answered
+    /// with a new access token.
+    pub fn refresh_grants(&self) -> usize {
+        self.lock().refresh_grants()
     }
 
     /// Adds a repository to the running mock.

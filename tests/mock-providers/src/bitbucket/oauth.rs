@@ -1,9 +1,18 @@
 //! Bitbucket Cloud's OAuth 2.0 web flow, at the web root: `GET /site/oauth2/authorize`
 //! (no login page: the consumer's user consents at once and is redirected to the
-//! callback with `code` and `state`) and `POST /site/oauth2/access_token`
-//! (`grant_type=authorization_code`, consumer key and secret as HTTP Basic credentials or
-//! form fields, `redirect_uri` repeated when it was sent, PKCE S256 when a challenge was
-//! sent; tokens last two hours, carry the consumer's scopes and work on the API at once).
+//! callback with `code` and `state`) and `POST /site/oauth2/access_token`.
+//!
+//! The token endpoint takes the consumer key and secret as HTTP Basic credentials or form
+//! fields (`401 invalid_client` otherwise) and serves two grants:
+//!
+//! - `grant_type=authorization_code`: `redirect_uri` repeated when it was sent, PKCE S256
+//!   when a challenge was sent, single-use codes;
+//! - `grant_type=refresh_token` with `refresh_token`: Bitbucket does not rotate, so the
+//!   same refresh token comes back and keeps working.
+//!
+//! Both answer an access token (two hours unless a test sets another lifetime; it carries
+//! the consumer's scopes and works on the API at once) and the refresh token; a bad code
+//! or refresh token is `400 invalid_grant`.
 
 use axum::{
     body::Bytes,
@@ -18,9 +27,11 @@ use sha2::{Digest, Sha256};
 
 use super::responses::json_response;
 use super::routes::Ctx;
-use super::state::{BitbucketState, PendingCode, OAUTH_TOKEN_SECONDS};
+use super::seed::OAuthConsumerSeed;
+use super::state::{BitbucketState, IssuedTokens, PendingCode};
 use crate::deliveries::new_delivery_id;
 use crate::query::{self, QueryMap};
+use crate::token_endpoint::client_credentials;
 
 /// Issues a code for consumer `key`; `None` for an unknown consumer or a redirect URI
 /// outside its callback URL.
@@ -87,34 +98,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     )
 }
 
-/// The consumer key and secret: HTTP Basic, else `client_id`/`client_secret` fields.
-fn client_credentials(
-    headers: &HeaderMap,
-    form: &std::collections::BTreeMap<String, String>,
-) -> Option<(String, String)> {
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|pair| {
-            pair.split_once(':')
-                .map(|(k, s)| (k.to_owned(), s.to_owned()))
-        });
-    basic.or_else(|| {
-        Some((
-            form.get("client_id")?.clone(),
-            form.get("client_secret")?.clone(),
-        ))
-    })
-}
-
-/// `POST /site/oauth2/access_token`.
+/// `POST /site/oauth2/access_token`: the `authorization_code` and `refresh_token` grants.
 pub(super) async fn access_token(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
@@ -123,10 +107,8 @@ pub(super) async fn access_token(
     let form = query::parse(&String::from_utf8_lossy(&body));
     let get = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let mut state = ctx.bitbucket.lock();
-    let consumer = match client_credentials(&headers, &form) {
-        Some((key, secret)) => state.consumer(&key).filter(|c| c.secret == secret).cloned(),
-        None => None,
-    };
+    let consumer = client_credentials(&headers, &form)
+        .and_then(|(key, secret)| state.consumer(&key).filter(|c| c.secret == secret).cloned());
     let Some(consumer) = consumer else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -134,54 +116,61 @@ pub(super) async fn access_token(
             "Invalid OAuth client credentials",
         );
     };
-    if get("grant_type") != "authorization_code" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Unsupported grant type",
-        );
-    }
-    let invalid_grant = || {
-        oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "The specified code is not valid.",
-        )
+    let grant_type = get("grant_type");
+    let issued = match grant_type {
+        "authorization_code" => code_grant(&mut state, &consumer, &form),
+        "refresh_token" => state
+            .refresh(get("refresh_token"), &consumer.key)
+            .ok_or(("invalid_grant", "Invalid refresh_token")),
+        _ => Err(("unsupported_grant_type", "Unsupported grant type")),
     };
-    let Some(pending) = state.take_code(get("code"), Utc::now()) else {
-        return invalid_grant();
-    };
-    if pending.key != consumer.key {
-        return invalid_grant();
+    match issued {
+        Ok(issued) => json_response(
+            StatusCode::OK,
+            json!({
+                "access_token": issued.access_token,
+                "scopes": issued.scopes.join(" "),
+                "expires_in": issued.expires_in,
+                "refresh_token": issued.refresh_token,
+                "token_type": "bearer",
+                "state": grant_type,
+            }),
+        ),
+        Err((error, description)) => oauth_error(StatusCode::BAD_REQUEST, error, description),
     }
+}
+
+/// Why a grant is refused (`400`): the OAuth `error` and its description.
+type Refusal = (&'static str, &'static str);
+
+/// The tokens for the code in `form`, or Bitbucket's refusal: an unknown, used or
+/// expired code or another consumer's is `invalid_grant`, as is a PKCE verifier that does
+/// not match; another `redirect_uri` than the authorization request's is
+/// `invalid_request`.
+fn code_grant(
+    state: &mut BitbucketState,
+    consumer: &OAuthConsumerSeed,
+    form: &std::collections::BTreeMap<String, String>,
+) -> Result<IssuedTokens, Refusal> {
+    let get = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let invalid_grant = ("invalid_grant", "The specified code is not valid.");
+    let pending = state
+        .take_code(get("code"), Utc::now())
+        .filter(|pending| pending.key == consumer.key)
+        .ok_or(invalid_grant)?;
     if let Some(uri) = &pending.redirect_uri {
         if uri != get("redirect_uri") {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
+            return Err((
                 "invalid_request",
                 "redirect_uri does not match the one of the authorization request",
-            );
+            ));
         }
     }
     if let Some(challenge) = &pending.code_challenge {
         let digest = Sha256::digest(get("code_verifier").as_bytes());
         if &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) != challenge {
-            return invalid_grant();
+            return Err(invalid_grant);
         }
     }
-    let access_token = format!("bbo-{}", new_delivery_id().replace('-', ""));
-    let refresh_token = format!("bbr-{}", new_delivery_id().replace('-', ""));
-    let scopes = consumer.scopes.join(" ");
-    state.issue_oauth_token(access_token.clone(), consumer.user, consumer.scopes);
-    json_response(
-        StatusCode::OK,
-        json!({
-            "access_token": access_token,
-            "scopes": scopes,
-            "expires_in": OAUTH_TOKEN_SECONDS,
-            "refresh_token": refresh_token,
-            "token_type": "bearer",
-            "state": "authorization_code",
-        }),
-    )
+    Ok(state.issue_oauth_tokens(&consumer.key, &consumer.user, consumer.scopes.clone()))
 }

@@ -1,6 +1,6 @@
 //! The Bitbucket mock's state: accounts, workspaces, repositories with branches and
-//! hooks, tokens, OAuth consumers and pending codes, and Bitbucket's rules: what each kind
-//! of token reaches, which scopes imply which.
+//! hooks, tokens, OAuth consumers, pending codes and refresh tokens, and Bitbucket's
+//! rules: what each kind of token reaches, which scopes imply which.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,11 +10,12 @@ use super::seed::{
     BitbucketSeed, HookSeed, OAuthConsumerSeed, RepositorySeed, TokenKind, TokenSeed, WorkspaceRole,
 };
 use crate::server::SeedError;
+use crate::token_endpoint::new_token;
 
 /// Lifetime of an authorization code.
 const CODE_LIFETIME_MINUTES: i64 = 10;
 
-/// Lifetime of an OAuth access token (Bitbucket: two hours).
+/// Lifetime of an OAuth access token unless a test sets another (Bitbucket: two hours).
 pub const OAUTH_TOKEN_SECONDS: i64 = 7200;
 
 /// An account.
@@ -122,6 +123,8 @@ pub struct Token {
     pub expires_at: Option<DateTime<Utc>>,
     /// Revoked.
     pub revoked: bool,
+    /// Issued by the token endpoint (not seeded).
+    pub issued: bool,
 }
 
 impl Token {
@@ -169,6 +172,32 @@ pub struct PendingCode {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A refresh token the token endpoint issued (the value is the map key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    /// The consumer it was issued to.
+    pub key: String,
+    /// Nickname of the user who approved the sign-in.
+    pub user: String,
+    /// Scopes granted; the access tokens it gives have them too.
+    pub scopes: Vec<String>,
+    /// Revoked refresh tokens are refused.
+    pub revoked: bool,
+}
+
+/// An access token and refresh token the token endpoint just issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// Its refresh token.
+    pub refresh_token: String,
+    /// Seconds the access token works (`expires_in`).
+    pub expires_in: i64,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+}
+
 /// Everything a Bitbucket mock holds.
 #[derive(Debug, Default)]
 pub struct BitbucketState {
@@ -178,6 +207,11 @@ pub struct BitbucketState {
     tokens: HashMap<String, Token>,
     consumers: BTreeMap<String, OAuthConsumerSeed>,
     codes: HashMap<String, PendingCode>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Seconds an issued OAuth access token works; [`OAUTH_TOKEN_SECONDS`] when unset.
+    oauth_token_seconds: Option<i64>,
+    /// Refresh grants served.
+    refresh_grants: usize,
     counter: u64,
 }
 
@@ -341,30 +375,116 @@ impl BitbucketState {
                 scopes: seed.scopes,
                 expires_at: seed.expires_at,
                 revoked: seed.revoked,
+                issued: false,
             },
         );
         Ok(())
     }
 
-    /// Stores an OAuth access token issued by a code exchange.
-    pub fn issue_oauth_token(&mut self, value: String, user: String, scopes: Vec<String>) {
+    /// Issues an OAuth access token (working for the current lifetime) and a refresh
+    /// token to consumer `key` for the user `user`.
+    pub fn issue_oauth_tokens(
+        &mut self,
+        key: &str,
+        user: &str,
+        scopes: Vec<String>,
+    ) -> IssuedTokens {
+        let refresh_token = new_token("bbr-");
+        self.refresh_tokens.insert(
+            refresh_token.clone(),
+            RefreshGrant {
+                key: key.to_owned(),
+                user: user.to_owned(),
+                scopes: scopes.clone(),
+                revoked: false,
+            },
+        );
+        self.issue_access_token(user, scopes, refresh_token)
+    }
+
+    /// The `refresh_token` grant of consumer `key`. Bitbucket does not rotate: the same
+    /// refresh token comes back and keeps working, and earlier access tokens work until
+    /// they expire. `None` for an unknown or revoked refresh token, or another consumer's.
+    pub fn refresh(&mut self, value: &str, key: &str) -> Option<IssuedTokens> {
+        let grant = self
+            .refresh_tokens
+            .get(value)
+            .filter(|grant| !grant.revoked && grant.key == key)?
+            .clone();
+        self.refresh_grants += 1;
+        Some(self.issue_access_token(&grant.user, grant.scopes, value.to_owned()))
+    }
+
+    fn issue_access_token(
+        &mut self,
+        user: &str,
+        scopes: Vec<String>,
+        refresh_token: String,
+    ) -> IssuedTokens {
+        let access_token = new_token("bbo-");
+        let expires_in = self.oauth_token_seconds();
         self.tokens.insert(
-            value,
+            access_token.clone(),
             Token {
                 kind: TokenKind::Oauth,
                 workspace: None,
                 repository: None,
                 project: None,
-                user: Some(user),
-                scopes,
-                expires_at: Some(Utc::now() + Duration::seconds(OAUTH_TOKEN_SECONDS)),
+                user: Some(user.to_owned()),
+                scopes: scopes.clone(),
+                expires_at: Some(Utc::now() + Duration::seconds(expires_in)),
                 revoked: false,
+                issued: true,
             },
         );
+        IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in,
+            scopes,
+        }
     }
 
-    /// Marks a token revoked; returns whether it exists.
+    /// Seconds an OAuth access token issued now works.
+    pub fn oauth_token_seconds(&self) -> i64 {
+        self.oauth_token_seconds.unwrap_or(OAUTH_TOKEN_SECONDS)
+    }
+
+    /// Sets how many seconds OAuth access tokens issued from now on work.
+    pub fn set_oauth_token_seconds(&mut self, seconds: i64) {
+        self.oauth_token_seconds = Some(seconds);
+    }
+
+    /// Ends every OAuth access token the token endpoint issued so far at `now`; refresh
+    /// tokens stay usable.
+    pub fn expire_oauth_tokens(&mut self, now: DateTime<Utc>) {
+        for token in self.tokens.values_mut().filter(|t| t.issued) {
+            token.expires_at = Some(token.expires_at.map_or(now, |at| at.min(now)));
+        }
+    }
+
+    /// Revokes every access token and refresh token the token endpoint issued so far.
+    pub fn revoke_oauth_grants(&mut self) {
+        for token in self.tokens.values_mut().filter(|t| t.issued) {
+            token.revoked = true;
+        }
+        for grant in self.refresh_tokens.values_mut() {
+            grant.revoked = true;
+        }
+    }
+
+    /// How many refresh grants the token endpoint served.
+    pub fn refresh_grants(&self) -> usize {
+        self.refresh_grants
+    }
+
+    /// Marks a token revoked, an access token or a refresh token; returns whether it
+    /// exists.
     pub fn revoke(&mut self, value: &str) -> bool {
+        if let Some(grant) = self.refresh_tokens.get_mut(value) {
+            grant.revoked = true;
+            return true;
+        }
         self.tokens
             .get_mut(value)
             .map(|t| t.revoked = true)

@@ -24,7 +24,15 @@
 //!   [`MockGitHub::pull_request`], pings), fired only at loopback URLs.
 //! - OAuth: `GET /login/oauth/authorize` (auto-approved), `POST /login/oauth/access_token`
 //!   with client credentials, single-use 10-minute codes, `redirect_uri` check and PKCE
-//!   S256; the issued `gho_` token works on the API at once.
+//!   S256; the issued `gho_` token works on the API at once. Expiring user tokens, per
+//!   client ([`AppSeed::expiring_user_tokens`], [`MockGitHub::set_expiring_user_tokens`]):
+//!   the answer adds `expires_in` (eight hours, or [`MockGitHub::set_oauth_token_lifetime`]),
+//!   a `ghr_` `refresh_token` and `refresh_token_expires_in`, and
+//!   `grant_type=refresh_token` gives new tokens, rotating (the used refresh token and its
+//!   access token stop working; `bad_refresh_token` with `200` otherwise).
+//!   [`MockGitHub::expire_oauth_access_tokens`] ends issued tokens at once,
+//!   [`MockGitHub::revoke_oauth_authorizations`] revokes them and their refresh tokens as
+//!   their users would; [`MockGitHub::refresh_grants`] counts the refresh grants served.
 //! - GitHub Apps ([`AppSeed`], [`InstallationSeed`]): JWT authentication (RS256 with the
 //!   app's public key, `iss`/`iat`/`exp` checked, GitHub's 401 messages; see the `app_jwt`
 //!   module) on `GET /app`, `GET /app/installations`, `GET|DELETE
@@ -51,8 +59,8 @@
 //! selection is its only limit), IP allow lists, the webhook deliveries API and
 //! redeliveries, the SHA-1 `X-Hub-Signature` header, App webhooks (`installation` events)
 //! and manifests, app permission changes awaiting approval, an organization's requests to
-//! install an app, refresh tokens and expiring user tokens, cursor pagination, and
-//! secondary rate limits that trigger by themselves (only injected ones).
+//! install an app, the device flow, cursor pagination, and secondary rate limits that
+//! trigger by themselves (only injected ones).
 
 mod access;
 mod app_jwt;
@@ -71,6 +79,7 @@ mod user;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use axum::{response::Response, Router};
 use serde_json::Value;
@@ -172,7 +181,8 @@ impl MockGitHub {
         self.base_path == ENTERPRISE_BASE_PATH
     }
 
-    /// Revokes a token, as its owner would in the GitHub settings. Returns whether the
+    /// Revokes a token, as its owner would in the GitHub settings: an access token, or a
+    /// refresh token (then a refresh with it gets `bad_refresh_token`). Returns whether the
     /// token exists.
     pub fn revoke_token(&self, value: &str) -> bool {
         self.lock().revoke(value)
@@ -191,6 +201,44 @@ impl MockGitHub {
     /// Registers a GitHub App on the running mock.
     pub fn add_app(&self, app: AppSeed) -> Result<(), SeedError> {
         self.lock().insert_app(app)
+    }
+
+    /// Turns expiring user tokens on or off for the OAuth app or GitHub App `client_id`,
+    /// for tokens issued from now on (GitHub's "Expire user authorization tokens"): the
+    /// code exchange then also answers `expires_in`, a `ghr_` refresh token and
+    /// `refresh_token_expires_in`, and `grant_type=refresh_token` works. Returns whether
+    /// the client exists.
+    pub fn set_expiring_user_tokens(&self, client_id: &str, enabled: bool) -> bool {
+        self.lock().set_expiring_user_tokens(client_id, enabled)
+    }
+
+    /// How long expiring user tokens issued from now on work, as `expires_in` reports it
+    /// (whole seconds; eight hours by default). The API refuses a token past it
+    /// (`401 Bad credentials`).
+    pub fn set_oauth_token_lifetime(&self, lifetime: Duration) {
+        self.lock()
+            .set_user_token_seconds(crate::token_endpoint::lifetime_seconds(lifetime));
+    }
+
+    /// Makes every user token the OAuth token endpoint issued so far (`gho_`, `ghu_`;
+    /// by code exchange or refresh) expire now: the API answers `401 Bad credentials`.
+    /// Refresh tokens keep working.
+    pub fn expire_oauth_access_tokens(&self) {
+        self.lock().expire_user_tokens(chrono::Utc::now());
+    }
+
+    /// Revokes every authorization users gave OAuth apps and GitHub Apps so far, as each
+    /// user would under Applications in their settings: the user tokens and refresh
+    /// tokens `/login/oauth/access_token` issued stop working (the API answers
+    /// `401 Bad credentials`, a refresh `bad_refresh_token`). Later sign-ins work.
+    pub fn revoke_oauth_authorizations(&self) {
+        self.lock().revoke_user_grants();
+    }
+
+    /// How many `grant_type=refresh_token` requests `/login/oauth/access_token` answered
+    /// with new tokens.
+    pub fn refresh_grants(&self) -> usize {
+        self.lock().refresh_grants()
     }
 
     /// Installs app `app_id` on `account` (a user or organization), as its owner would

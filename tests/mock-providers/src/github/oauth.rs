@@ -3,8 +3,20 @@
 //! consents at once and is redirected back with `code` and `state`) and
 //! `POST /login/oauth/access_token` (form or JSON body; JSON answer with
 //! `Accept: application/json`, form-encoded otherwise; errors are `200` with an `error`
-//! member, as GitHub does), with PKCE S256. A GitHub App's client id and secret work here
-//! too: its codes (from this flow or from installing it) give app user tokens (`ghu_`).
+//! member, as GitHub does). A GitHub App's client id and secret work here too: its codes
+//! (from this flow or from installing it) give app user tokens (`ghu_`).
+//!
+//! The token endpoint checks `client_id` and `client_secret`
+//! (`incorrect_client_credentials`), then serves:
+//!
+//! - a `code` (single use, 10 minutes, `redirect_uri` check, PKCE S256;
+//!   `bad_verification_code`, `redirect_uri_mismatch`);
+//! - `grant_type=refresh_token` with `refresh_token`, for clients with expiring user
+//!   tokens: new tokens, rotating (the used refresh token and its access token stop
+//!   working); `bad_refresh_token` otherwise.
+//!
+//! With expiring user tokens the answer adds `expires_in` (eight hours unless a test sets
+//! another lifetime), a `ghr_` `refresh_token` and `refresh_token_expires_in` (six months).
 
 use std::collections::BTreeMap;
 
@@ -20,8 +32,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::routes::Ctx;
-use super::seed::{TokenKind, TokenSeed};
-use super::state::{GitHubState, PendingCode};
+use super::state::{GitHubState, PendingCode, UserTokens};
 use crate::deliveries::new_delivery_id;
 use crate::query;
 use crate::query::QueryMap;
@@ -105,12 +116,11 @@ pub(super) async fn access_token(
         }
     }
     let answer = exchange(&ctx, &params);
-    let fields: Vec<(String, String)> = match &answer {
-        Ok(fields) | Err(fields) => fields.clone(),
+    let fields = match answer {
+        Ok(fields) | Err(fields) => fields,
     };
     if wants_json {
-        let object: serde_json::Map<String, Value> =
-            fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        let object: serde_json::Map<String, Value> = fields.into_iter().collect();
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -120,7 +130,13 @@ pub(super) async fn access_token(
     } else {
         let body: Vec<String> = fields
             .iter()
-            .map(|(k, v)| format!("{}={}", query::encode(k), query::encode(v)))
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                format!("{}={}", query::encode(k), query::encode(&text))
+            })
             .collect();
         (
             StatusCode::OK,
@@ -134,20 +150,19 @@ pub(super) async fn access_token(
     }
 }
 
-/// Name-value pairs of an answer, in order.
-type Fields = Vec<(String, String)>;
+/// Name-value pairs of an answer, in order (numbers stay numbers in a JSON answer).
+type Fields = Vec<(String, Value)>;
 
-/// The answer's fields: the token, or GitHub's `error`, `error_description`, `error_uri`.
+/// The answer's fields: the tokens, or GitHub's `error`, `error_description`, `error_uri`.
 fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fields> {
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
     let failure = |error: &str, description: &str| {
         vec![
-            ("error".to_owned(), error.to_owned()),
-            ("error_description".to_owned(), description.to_owned()),
+            ("error".to_owned(), json!(error)),
+            ("error_description".to_owned(), json!(description)),
             (
                 "error_uri".to_owned(),
-                "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors"
-                    .to_owned(),
+                json!("https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors"),
             ),
         ]
     };
@@ -162,6 +177,17 @@ fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fiel
             "The client_id and/or client_secret passed are incorrect.",
         ));
     };
+    if param("grant_type") == "refresh_token" {
+        return state
+            .refresh_user_tokens(param("refresh_token"), &client, now)
+            .map(answer)
+            .ok_or_else(|| {
+                failure(
+                    "bad_refresh_token",
+                    "The refresh token passed is incorrect or expired.",
+                )
+            });
+    }
     let Some(pending) = state.take_code(param("code"), now) else {
         return Err(failure(
             "bad_verification_code",
@@ -191,30 +217,31 @@ fn exchange(ctx: &Ctx, params: &BTreeMap<String, String>) -> Result<Fields, Fiel
             ));
         }
     }
-    let issued = match client.app_id {
-        // A GitHub App's user token has the app's permissions, not scopes.
-        Some(app_id) => state
-            .mint_app_user_token(app_id, &pending.login)
-            .map(|value| (value, String::new())),
-        None => {
-            let value = format!("gho_{}", new_delivery_id().replace('-', ""));
-            let mut token = TokenSeed::classic(&value, &pending.login, &[]);
-            token.kind = TokenKind::Oauth;
-            token.scopes = pending.scopes.clone();
-            state
-                .insert_token(token)
-                .ok()
-                .map(|()| (value, pending.scopes.join(",")))
-        }
-    };
-    let Some((value, scope)) = issued else {
-        return Err(failure("server_error", "The token could not be issued."));
-    };
-    Ok(vec![
-        ("access_token".to_owned(), value),
-        ("token_type".to_owned(), "bearer".to_owned()),
-        ("scope".to_owned(), scope),
-    ])
+    // A GitHub App's user token has the app's permissions, not scopes.
+    state
+        .issue_user_tokens(&client, &pending.login, pending.scopes, now)
+        .map(answer)
+        .ok_or_else(|| failure("server_error", "The token could not be issued."))
+}
+
+/// The fields of issued tokens, in GitHub's order.
+fn answer(tokens: UserTokens) -> Fields {
+    let mut fields = vec![("access_token".to_owned(), json!(tokens.access_token))];
+    if let Some(refresh) = tokens.refresh {
+        fields.extend([
+            ("expires_in".to_owned(), json!(refresh.expires_in)),
+            ("refresh_token".to_owned(), json!(refresh.refresh_token)),
+            (
+                "refresh_token_expires_in".to_owned(),
+                json!(refresh.refresh_token_expires_in),
+            ),
+        ]);
+    }
+    fields.extend([
+        ("scope".to_owned(), json!(tokens.scope)),
+        ("token_type".to_owned(), json!("bearer")),
+    ]);
+    fields
 }
 
 /// The PKCE S256 challenge of a verifier: base64url (no padding) of its SHA-256.

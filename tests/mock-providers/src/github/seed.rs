@@ -378,7 +378,8 @@ fn default_true() -> bool {
     true
 }
 
-/// An OAuth app registered on the mock.
+/// An OAuth app registered on the mock. Its user tokens never expire unless a test turns
+/// expiry on with [`MockGitHub::set_expiring_user_tokens`](crate::github::MockGitHub::set_expiring_user_tokens).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthAppSeed {
@@ -426,6 +427,12 @@ pub struct AppSeed {
     /// login page); the first seeded user when absent.
     #[serde(default)]
     pub approving_user: Option<String>,
+    /// Whether the app's user tokens expire (GitHub's "Expire user authorization tokens"):
+    /// the code exchange then also answers `expires_in`, a `ghr_` refresh token and
+    /// `refresh_token_expires_in`, and `grant_type=refresh_token` works. Off when absent,
+    /// so user tokens never expire.
+    #[serde(default)]
+    pub expiring_user_tokens: bool,
 }
 
 impl AppSeed {
@@ -443,7 +450,14 @@ impl AppSeed {
             permissions: BTreeMap::new(),
             events: Vec::new(),
             approving_user: None,
+            expiring_user_tokens: false,
         }
+    }
+
+    /// The same app with expiring user tokens and refresh tokens.
+    pub fn with_expiring_user_tokens(mut self) -> Self {
+        self.expiring_user_tokens = true;
+        self
     }
 
     /// The same app with these `(permission, access)` pairs.
@@ -618,6 +632,7 @@ mod tests {
         let seed = GitHubSeed::from_json(&json.to_string()).expect("parses");
         let app = &seed.apps[0];
         assert!(app.request_oauth_on_install && app.callback_url.is_none());
+        assert!(!app.expiring_user_tokens);
         assert_eq!(app.permissions["repository_hooks"], Access::Write);
         let installation = &seed.installations[0];
         assert_eq!(installation.repository_selection, RepositorySelection::All);

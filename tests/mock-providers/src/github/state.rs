@@ -1,10 +1,12 @@
 //! What a mock GitHub knows: accounts, tokens, repositories with branches and hooks,
-//! OAuth apps and codes, GitHub Apps and their installations (the `apps` submodule), and
-//! rate-limit windows.
+//! OAuth apps and codes, GitHub Apps and their installations (the `apps` submodule), the
+//! user tokens the OAuth token endpoint issues and their refresh tokens (the
+//! `user_tokens` submodule), and rate-limit windows.
 
 mod apps;
+mod user_tokens;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -14,6 +16,7 @@ use super::seed::{
 };
 use crate::server::SeedError;
 pub(crate) use apps::{App, Installation, InstallationLink, OAuthClient};
+pub(crate) use user_tokens::{RefreshGrant, UserTokens};
 
 /// Requests per hour for an authenticated caller (GitHub's default for personal tokens).
 pub(crate) const AUTHENTICATED_LIMIT: u32 = 5000;
@@ -54,6 +57,8 @@ pub(crate) struct Token {
     /// App user tokens from an app's sign-in: the app, whose installations bound their
     /// repositories.
     pub app: Option<u64>,
+    /// Issued by the OAuth token endpoint (a code exchange or a refresh), not seeded.
+    pub issued: bool,
 }
 
 impl Token {
@@ -189,6 +194,14 @@ pub(crate) struct GitHubState {
     /// App installations by id.
     installations: BTreeMap<u64, Installation>,
     codes: HashMap<String, PendingCode>,
+    /// Client ids (OAuth apps and GitHub Apps) whose user tokens expire.
+    expiring_clients: BTreeSet<String>,
+    /// Refresh tokens by value.
+    refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Seconds an expiring user token works; GitHub's eight hours when unset.
+    user_token_seconds: Option<i64>,
+    /// Refresh grants served.
+    refresh_grants: usize,
     rate: HashMap<String, RateWindow>,
     next_id: u64,
     sha_counter: u64,
@@ -348,6 +361,7 @@ impl GitHubState {
                 revoked: token.revoked,
                 installation: None,
                 app: None,
+                issued: false,
             },
         );
         Ok(())
@@ -425,8 +439,13 @@ impl GitHubState {
         Ok(())
     }
 
-    /// Marks a token revoked; returns whether it exists.
+    /// Marks a token revoked, an access token or a refresh token; returns whether it
+    /// exists.
     pub fn revoke(&mut self, value: &str) -> bool {
+        if let Some(grant) = self.refresh_tokens.get_mut(value) {
+            grant.revoked = true;
+            return true;
+        }
         match self.tokens.get_mut(value) {
             Some(token) => {
                 token.revoked = true;
@@ -588,20 +607,25 @@ impl GitHubState {
     /// Who may take part in the OAuth web flow under `client_id`: an OAuth app, or a
     /// GitHub App (whose codes give app user tokens).
     pub fn oauth_client(&self, client_id: &str) -> Option<OAuthClient> {
+        let expiring_user_tokens = self.expiring_clients.contains(client_id);
         if let Some(app) = self.oauth_apps.get(client_id) {
             return Some(OAuthClient {
+                client_id: app.client_id.clone(),
                 client_secret: app.client_secret.clone(),
                 approving_user: app.approving_user.clone(),
                 app_id: None,
+                expiring_user_tokens,
             });
         }
         self.apps
             .values()
             .find(|app| app.client_id == client_id)
             .map(|app| OAuthClient {
+                client_id: app.client_id.clone(),
                 client_secret: app.client_secret.clone(),
                 approving_user: app.approving_user.clone(),
                 app_id: Some(app.id),
+                expiring_user_tokens,
             })
     }
 

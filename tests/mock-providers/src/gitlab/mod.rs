@@ -27,8 +27,15 @@
 //! - Deliveries of `Push Hook`, `Tag Push Hook` and `Merge Request Hook` to loopback hooks,
 //!   with the hook's token in `X-Gitlab-Token` ([`MockGitLab::push`],
 //!   [`MockGitLab::merge_request`]).
-//! - OAuth: `/oauth/authorize` (auto-approved), `/oauth/token` (client secret,
-//!   `redirect_uri`, PKCE S256, single-use codes), `/oauth/token/info`.
+//! - OAuth: `/oauth/authorize` (auto-approved), `/oauth/token` (client credentials by
+//!   HTTP Basic or form fields; `grant_type=authorization_code` with `redirect_uri` check,
+//!   PKCE S256 and single-use codes; `grant_type=refresh_token` with the registered
+//!   `redirect_uri`, rotating: the used refresh token and its access token stop working),
+//!   `/oauth/token/info`. Access tokens last two hours unless a test sets another lifetime
+//!   ([`MockGitLab::set_oauth_token_lifetime`]) or ends them
+//!   ([`MockGitLab::expire_oauth_access_tokens`]);
+//!   [`MockGitLab::revoke_oauth_authorizations`] revokes every grant as its user would;
+//!   [`MockGitLab::refresh_grants`] counts the refresh grants served.
 //! - Control endpoints for offline demos, outside GitLab's API: `/_mock/push`,
 //!   `/_mock/merge_request`, `/_mock/faults`, `/_mock/deliveries` (`control.rs`).
 //!
@@ -37,7 +44,7 @@
 //! Git itself, merge requests as objects, keyset pagination, rate limits that trigger by
 //! themselves (only injected ones), group hooks and system hooks, the hook signing token,
 //! hook auto-disabling (`alert_status` is always `executable`), hook test deliveries,
-//! token rotation and refresh tokens, `sudo`, ETags, and GraphQL.
+//! personal access token rotation, `POST /oauth/revoke`, `sudo`, ETags, and GraphQL.
 
 mod control;
 mod hooks;
@@ -50,6 +57,7 @@ mod state;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use axum::{http::StatusCode, response::Response, Router};
 use chrono::Utc;
@@ -111,7 +119,8 @@ impl MockGitLab {
         MockServer::start(Self::new(seed)?).await
     }
 
-    /// Revokes a token. Returns whether it exists.
+    /// Revokes a token: an access token, or a refresh token (then `/oauth/token` refuses
+    /// it with `400 invalid_grant`). Returns whether it exists.
     pub fn revoke_token(&self, value: &str) -> bool {
         self.lock().revoke(value)
     }
@@ -125,6 +134,35 @@ impl MockGitLab {
     /// is known).
     pub fn add_oauth_app(&self, app: OAuthAppSeed) {
         self.lock().insert_oauth_app(app);
+    }
+
+    /// How long OAuth access tokens issued from now on work, as `expires_in` reports it
+    /// (whole seconds; two hours by default). The API refuses a token past it, as an
+    /// expired one.
+    pub fn set_oauth_token_lifetime(&self, lifetime: Duration) {
+        self.lock()
+            .set_oauth_token_seconds(crate::token_endpoint::lifetime_seconds(lifetime));
+    }
+
+    /// Makes every OAuth access token issued so far (by code exchange or refresh) expire
+    /// now: the API answers `401 {"error":"invalid_token","error_description":"Token has
+    /// expired."}`. Their refresh tokens keep working.
+    pub fn expire_oauth_access_tokens(&self) {
+        self.lock().expire_oauth_tokens(Utc::now());
+    }
+
+    /// Revokes every authorization users gave OAuth applications so far, as each user
+    /// would under Applications in their settings: the access tokens and refresh tokens
+    /// `/oauth/token` issued stop working (the API answers `401 … "Token has been
+    /// revoked."`, a refresh `400 invalid_grant`). Later sign-ins work.
+    pub fn revoke_oauth_authorizations(&self) {
+        self.lock().revoke_oauth_grants();
+    }
+
+    /// How many `grant_type=refresh_token` requests `/oauth/token` answered with new
+    /// tokens.
+    pub fn refresh_grants(&self) -> usize {
+        self.lock().refresh_grants()
     }
 
     /// Adds a project to the running mock.

@@ -1,8 +1,19 @@
 //! GitLab as an OAuth 2.0 provider, at the web root: `GET /oauth/authorize` (no login
 //! page: the application's user consents at once and is redirected back with `code` and
-//! `state`), `POST /oauth/token` (`grant_type=authorization_code`, client credentials in
-//! the body, `redirect_uri` check, PKCE S256, single-use 10-minute codes; access tokens
-//! last two hours and work on the API at once), and `GET /oauth/token/info`.
+//! `state`), `POST /oauth/token`, and `GET /oauth/token/info`.
+//!
+//! The token endpoint takes the client credentials as HTTP Basic or `client_id` and
+//! `client_secret` parameters (`401 invalid_client` otherwise) and serves two grants:
+//!
+//! - `grant_type=authorization_code`: `redirect_uri` check, PKCE S256, single-use
+//!   10-minute codes;
+//! - `grant_type=refresh_token` with `refresh_token` and `redirect_uri` (the registered
+//!   one): GitLab rotates, so the refresh token is used up and the access token issued
+//!   with it is revoked.
+//!
+//! Both answer an access token (two hours unless a test sets another lifetime; it works on
+//! the API at once) and a refresh token; a bad code or refresh token is
+//! `400 invalid_grant`.
 
 use axum::{
     body::Bytes,
@@ -17,10 +28,11 @@ use sha2::{Digest, Sha256};
 
 use super::responses::json_response;
 use super::routes::{params, token_of, Ctx};
-use super::seed::TokenKind;
-use super::state::{GitLabState, PendingCode, OAUTH_TOKEN_SECONDS};
+use super::seed::{OAuthAppSeed, TokenKind};
+use super::state::{GitLabState, IssuedTokens, PendingCode, OAUTH_TOKEN_SECONDS};
 use crate::deliveries::new_delivery_id;
 use crate::query::{self, QueryMap};
+use crate::token_endpoint::client_credentials;
 
 /// Issues a code for `client_id`, approved by the application's user. `None` for an
 /// unknown application or a redirect URI that is not the registered one.
@@ -111,7 +123,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     )
 }
 
-/// `POST /oauth/token` with `grant_type=authorization_code`.
+/// `POST /oauth/token`: the `authorization_code` and `refresh_token` grants.
 pub(super) async fn token(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
@@ -123,7 +135,8 @@ pub(super) async fn token(
         Err(response) => return *response,
     };
     let get = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
-    if get("grant_type") != "authorization_code" {
+    let grant_type = get("grant_type");
+    if grant_type != "authorization_code" && grant_type != "refresh_token" {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -131,51 +144,86 @@ pub(super) async fn token(
         );
     }
     let mut state = ctx.gitlab.lock();
-    let app = match state.oauth_app(get("client_id")) {
-        Some(app) if app.client_secret == get("client_secret") => app.clone(),
-        _ => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
-            )
-        }
+    let app = client_credentials(&headers, &params).and_then(|(id, secret)| {
+        state
+            .oauth_app(&id)
+            .filter(|app| app.client_secret == secret)
+            .cloned()
+    });
+    let Some(app) = app else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+        );
     };
-    let invalid_grant = || {
-        oauth_error(
+    let issued = if grant_type == "refresh_token" {
+        refresh_grant(&mut state, &app, get("refresh_token"), get("redirect_uri"))
+    } else {
+        code_grant(
+            &mut state,
+            &app,
+            get("code"),
+            get("redirect_uri"),
+            get("code_verifier"),
+        )
+    };
+    let Some(issued) = issued else {
+        return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
-        )
+        );
     };
-    let Some(pending) = state.take_code(get("code"), Utc::now()) else {
-        return invalid_grant();
-    };
-    if pending.client_id != app.client_id || pending.redirect_uri != get("redirect_uri") {
-        return invalid_grant();
-    }
-    if let Some(challenge) = &pending.code_challenge {
-        let digest = Sha256::digest(get("code_verifier").as_bytes());
-        let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-        if &computed != challenge {
-            return invalid_grant();
-        }
-    }
-    let access_token = format!("gloat-{}", new_delivery_id().replace('-', ""));
-    let refresh_token = format!("glort-{}", new_delivery_id().replace('-', ""));
-    let scope = pending.scopes.join(" ");
-    state.issue_oauth_token(access_token.clone(), pending.user_id, pending.scopes);
     json_response(
         StatusCode::OK,
         json!({
-            "access_token": access_token,
+            "access_token": issued.access_token,
             "token_type": "Bearer",
-            "expires_in": OAUTH_TOKEN_SECONDS,
-            "refresh_token": refresh_token,
-            "scope": scope,
+            "expires_in": issued.expires_in,
+            "refresh_token": issued.refresh_token,
+            "scope": issued.scopes.join(" "),
             "created_at": Utc::now().timestamp(),
         }),
     )
+}
+
+/// The tokens for a code `app` may exchange; `None` for an unknown, used or expired code,
+/// another application's, another redirect URI or a PKCE verifier that does not match.
+fn code_grant(
+    state: &mut GitLabState,
+    app: &OAuthAppSeed,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: &str,
+) -> Option<IssuedTokens> {
+    let pending = state.take_code(code, Utc::now())?;
+    if pending.client_id != app.client_id || pending.redirect_uri != redirect_uri {
+        return None;
+    }
+    if let Some(challenge) = &pending.code_challenge {
+        let digest = Sha256::digest(code_verifier.as_bytes());
+        let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        if &computed != challenge {
+            return None;
+        }
+    }
+    Some(state.issue_oauth_tokens(&app.client_id, pending.user_id, pending.scopes))
+}
+
+/// New tokens for a refresh token of `app`; GitLab requires the registered redirect URI
+/// again. `None` when it is another one, or the refresh token is unknown, used, revoked
+/// or another application's.
+fn refresh_grant(
+    state: &mut GitLabState,
+    app: &OAuthAppSeed,
+    refresh_token: &str,
+    redirect_uri: &str,
+) -> Option<IssuedTokens> {
+    if redirect_uri != app.redirect_uri {
+        return None;
+    }
+    state.refresh(refresh_token, &app.client_id)
 }
 
 /// `GET /oauth/token/info` for the bearer token; GitLab's Doorkeeper answers for OAuth

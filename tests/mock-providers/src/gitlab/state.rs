@@ -1,7 +1,7 @@
 //! The GitLab mock's state: users (bots included), groups, projects with branches and
-//! hooks, tokens, OAuth applications and pending codes, and the access rules GitLab
-//! applies (direct membership, membership inherited from parent groups, a user's own
-//! namespace).
+//! hooks, tokens, OAuth applications, pending codes and refresh tokens, and the access
+//! rules GitLab applies (direct membership, membership inherited from parent groups, a
+//! user's own namespace).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,11 +11,12 @@ use super::seed::{
     GitLabSeed, GroupSeed, HookSeed, OAuthAppSeed, ProjectSeed, TokenKind, TokenSeed, Visibility,
 };
 use crate::server::SeedError;
+use crate::token_endpoint::new_token;
 
 /// Lifetime of an authorization code.
 const CODE_LIFETIME_MINUTES: i64 = 10;
 
-/// Lifetime of an OAuth access token (GitLab: two hours).
+/// Lifetime of an OAuth access token unless a test sets another (GitLab: two hours).
 pub const OAUTH_TOKEN_SECONDS: i64 = 7200;
 
 /// A user, person or bot.
@@ -179,6 +180,34 @@ pub struct PendingCode {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A refresh token the token endpoint issued (the value is the map key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    /// The application it was issued to.
+    pub client_id: String,
+    /// The user who approved the sign-in.
+    pub user_id: u64,
+    /// Scopes granted; the tokens it gives have them too.
+    pub scopes: Vec<String>,
+    /// The access token issued with it, revoked when it is used.
+    pub access_token: String,
+    /// Revoked refresh tokens are refused.
+    pub revoked: bool,
+}
+
+/// An access token and refresh token the token endpoint just issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// Its refresh token.
+    pub refresh_token: String,
+    /// Seconds the access token works (`expires_in`).
+    pub expires_in: i64,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+}
+
 /// Everything a GitLab mock holds.
 #[derive(Debug, Default)]
 pub struct GitLabState {
@@ -188,6 +217,11 @@ pub struct GitLabState {
     tokens: HashMap<String, Token>,
     oauth_apps: BTreeMap<String, OAuthAppSeed>,
     codes: HashMap<String, PendingCode>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Seconds an issued OAuth access token works; [`OAUTH_TOKEN_SECONDS`] when unset.
+    oauth_token_seconds: Option<i64>,
+    /// Refresh grants served.
+    refresh_grants: usize,
     next_id: u64,
     counter: u64,
 }
@@ -437,28 +471,117 @@ impl GitLabState {
         id
     }
 
-    /// Stores an OAuth access token issued by a code exchange.
-    pub fn issue_oauth_token(&mut self, value: String, user_id: u64, scopes: Vec<String>) {
+    /// Issues an OAuth access token (working for the current lifetime) and its refresh
+    /// token to application `client_id` for `user_id`.
+    pub fn issue_oauth_tokens(
+        &mut self,
+        client_id: &str,
+        user_id: u64,
+        scopes: Vec<String>,
+    ) -> IssuedTokens {
+        let access_token = new_token("gloat-");
+        let refresh_token = new_token("glort-");
+        let expires_in = self.oauth_token_seconds();
         let id = self.new_id();
         let now = Utc::now();
         self.tokens.insert(
-            value,
+            access_token.clone(),
             Token {
                 id,
                 name: "oauth".to_owned(),
                 kind: TokenKind::Oauth,
                 user_id,
-                scopes,
+                scopes: scopes.clone(),
                 expires_at: None,
-                oauth_expires_at: Some(now + Duration::seconds(OAUTH_TOKEN_SECONDS)),
+                oauth_expires_at: Some(now + Duration::seconds(expires_in)),
                 revoked: false,
                 created_at: now,
             },
         );
+        self.refresh_tokens.insert(
+            refresh_token.clone(),
+            RefreshGrant {
+                client_id: client_id.to_owned(),
+                user_id,
+                scopes: scopes.clone(),
+                access_token: access_token.clone(),
+                revoked: false,
+            },
+        );
+        IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in,
+            scopes,
+        }
     }
 
-    /// Marks a token revoked; returns whether it exists.
+    /// The `refresh_token` grant of application `client_id`, rotating as GitLab does: the
+    /// refresh token is used up, the access token issued with it is revoked, and a new
+    /// pair is issued. `None` for an unknown, used or revoked refresh token, or one issued
+    /// to another application (which stays usable by its own).
+    pub fn refresh(&mut self, value: &str, client_id: &str) -> Option<IssuedTokens> {
+        let usable = self
+            .refresh_tokens
+            .get(value)
+            .is_some_and(|grant| !grant.revoked && grant.client_id == client_id);
+        if !usable {
+            return None;
+        }
+        let grant = self.refresh_tokens.remove(value)?;
+        if let Some(previous) = self.tokens.get_mut(&grant.access_token) {
+            previous.revoked = true;
+        }
+        self.refresh_grants += 1;
+        Some(self.issue_oauth_tokens(client_id, grant.user_id, grant.scopes))
+    }
+
+    /// Seconds an OAuth access token issued now works.
+    pub fn oauth_token_seconds(&self) -> i64 {
+        self.oauth_token_seconds.unwrap_or(OAUTH_TOKEN_SECONDS)
+    }
+
+    /// Sets how many seconds OAuth access tokens issued from now on work.
+    pub fn set_oauth_token_seconds(&mut self, seconds: i64) {
+        self.oauth_token_seconds = Some(seconds);
+    }
+
+    /// Ends every OAuth access token the token endpoint issued so far at `now`; refresh
+    /// tokens stay usable.
+    pub fn expire_oauth_tokens(&mut self, now: DateTime<Utc>) {
+        for at in self
+            .tokens
+            .values_mut()
+            .filter_map(|t| t.oauth_expires_at.as_mut())
+        {
+            *at = (*at).min(now);
+        }
+    }
+
+    /// Revokes every access token and refresh token the token endpoint issued so far.
+    pub fn revoke_oauth_grants(&mut self) {
+        for token in self.tokens.values_mut() {
+            if token.oauth_expires_at.is_some() {
+                token.revoked = true;
+            }
+        }
+        for grant in self.refresh_tokens.values_mut() {
+            grant.revoked = true;
+        }
+    }
+
+    /// How many refresh grants the token endpoint served.
+    pub fn refresh_grants(&self) -> usize {
+        self.refresh_grants
+    }
+
+    /// Marks a token revoked, an access token or a refresh token; returns whether it
+    /// exists.
     pub fn revoke(&mut self, value: &str) -> bool {
+        if let Some(grant) = self.refresh_tokens.get_mut(value) {
+            grant.revoked = true;
+            return true;
+        }
         self.tokens
             .get_mut(value)
             .map(|t| t.revoked = true)

@@ -64,10 +64,13 @@ pub(crate) struct InstallationLink {
 /// A client of the OAuth web flow: an OAuth app or a GitHub App.
 #[derive(Debug, Clone)]
 pub(crate) struct OAuthClient {
+    pub client_id: String,
     pub client_secret: String,
     pub approving_user: Option<String>,
     /// A GitHub App's id: its codes give app user (`ghu_`) tokens.
     pub app_id: Option<u64>,
+    /// Whether its user tokens expire and come with refresh tokens.
+    pub expiring_user_tokens: bool,
 }
 
 impl GitHubState {
@@ -100,6 +103,9 @@ impl GitHubState {
                     "{label}: public_key_pem is not an RSA public key in SPKI or PKCS#1 PEM"
                 ))
             })?;
+        if seed.expiring_user_tokens {
+            self.expiring_clients.insert(seed.client_id.clone());
+        }
         self.apps.insert(
             seed.id,
             App {
@@ -351,13 +357,15 @@ impl GitHubState {
                     only,
                 }),
                 app: None,
+                issued: false,
             },
         );
         Some((value, expires_at))
     }
 
-    /// Mints an app user token (`ghu_`) of `login` for `app_id`, with the app's
-    /// permissions; the repositories it reaches are bounded by the app's installations.
+    /// Mints an app user token (`ghu_`) of `login` for `app_id` at the OAuth token
+    /// endpoint, with the app's permissions and no expiry; the repositories it reaches are
+    /// bounded by the app's installations.
     pub fn mint_app_user_token(&mut self, app_id: u64, login: &str) -> Option<String> {
         let permissions = self.apps.get(&app_id)?.permissions.clone();
         let owner = self.user(login)?.login.clone();
@@ -374,6 +382,7 @@ impl GitHubState {
                 revoked: false,
                 installation: None,
                 app: Some(app_id),
+                issued: true,
             },
         );
         Some(value)

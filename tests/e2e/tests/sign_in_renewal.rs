@@ -1,0 +1,308 @@
+//! Sign-ins that outlive their access tokens: GitLab and Bitbucket issue OAuth tokens that
+//! expire (two hours on the real services; about a minute here), with a refresh token, and
+//! so does GitHub for apps with expiring user tokens.
+//! Applications on a user's own account keep working: the API renews the token when it is
+//! due, or once after the provider refuses it, stores the new (for GitLab, rotated)
+//! tokens sealed, and settles concurrent renewals on one token. A renewal the provider
+//! refuses shows as lost access until the user signs in again.
+//!
+//! `cargo xtask build && cargo test --release -p e2e-tests --test sign_in_renewal`.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context};
+use e2e_tests::conformance::{bitbucket as bb, gitlab as gl};
+use e2e_tests::{browser, github_seed, ApiClient, Host, HostConfig, Reply, TestEnv};
+use mock_providers::bitbucket::OAuthConsumerSeed;
+use mock_providers::github::{OAuthAppSeed, RepositorySeed};
+use mock_providers::gitlab::OAuthAppSeed as GitLabOAuthApp;
+use serde_json::{json, Value};
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const BOOTSTRAP: &str = "e2e-bootstrap-renewal-0123456789";
+const CLIENT_ID: &str = "e2e-renewal-client";
+const CLIENT_SECRET: &str = "e2e-renewal-secret-0123456789abcdef";
+
+/// Access tokens the mocks issue live this long: the API renews a token a minute before it
+/// expires, so these are due two seconds after they are issued.
+const LIFETIME: Duration = Duration::from_secs(62);
+/// Long enough for a token of [`LIFETIME`] to be due.
+const UNTIL_DUE: Duration = Duration::from_millis(2600);
+
+fn base_config(env: &TestEnv) -> HostConfig {
+    env.host_config()
+        .variable("encryption_key", KEY)
+        .variable("bootstrap_token", BOOTSTRAP)
+}
+
+fn json_of(reply: &Reply, status: u16) -> anyhow::Result<Value> {
+    ensure!(
+        reply.status == status,
+        "expected {status}, got {}: {}",
+        reply.status,
+        reply.body
+    );
+    Ok(reply.json()?)
+}
+
+/// A signed-in user with an organization and an application on their own account.
+struct Signed<'h> {
+    host: &'h Host,
+    auth: String,
+    app_id: String,
+    app_path: String,
+}
+
+impl<'h> Signed<'h> {
+    /// Signs in with `provider`, creates an organization and an application on
+    /// `repository` through the user's own account.
+    fn start(
+        host: &'h Host,
+        provider: &str,
+        type_name: &str,
+        repository: &str,
+    ) -> anyhow::Result<Self> {
+        let signed_in = browser::sign_in(host, provider)?;
+        let session = signed_in["session_token"].as_str().context("session")?;
+        let auth = format!("Bearer {session}");
+        let call = |method: &str, path: &str, body: Option<&Value>| {
+            ApiClient::new(host).call_as(method, path, &auth, body)
+        };
+        let org = json_of(
+            &call(
+                "POST",
+                "/organization",
+                Some(&json!({"name": format!("{provider} renewal")})),
+            )?,
+            201,
+        )?;
+        let org = org["organization"]["id"]
+            .as_str()
+            .context("org")?
+            .to_owned();
+        let app = json_of(
+            &call(
+                "POST",
+                &format!("/organization/{org}/application"),
+                Some(&json!({
+                    "name": format!("{provider}-renewal"),
+                    "git_repository": {
+                        "provider": type_name,
+                        "url": repository,
+                        "branch": "main",
+                        "own_account": true,
+                    }
+                })),
+            )?,
+            201,
+        )?;
+        ensure!(app["git_repository"]["has_access"] == true, "{app}");
+        let app_id = app["id"].as_str().context("app id")?.to_owned();
+        Ok(Self {
+            host,
+            app_path: format!("/organization/{org}/application/{app_id}"),
+            app_id,
+            auth,
+        })
+    }
+
+    fn call(&self, method: &str, path: &str) -> anyhow::Result<Reply> {
+        Ok(ApiClient::new(self.host).call_as(method, path, &self.auth, None)?)
+    }
+
+    fn clone_credentials(&self) -> anyhow::Result<Reply> {
+        self.call("POST", &format!("{}/cloneCredentials", self.app_path))
+    }
+
+    /// The webhook status, which reads the hook at the provider with the account.
+    fn webhook_status(&self) -> anyhow::Result<Value> {
+        json_of(
+            &self.call("GET", &format!("/service/{}/gitWebhookStatus", self.app_id))?,
+            200,
+        )
+    }
+
+    fn application(&self) -> anyhow::Result<Value> {
+        json_of(&self.call("GET", &self.app_path)?, 200)
+    }
+
+    /// The user's linked account at the provider, as `GET /user` shows it.
+    fn git_account(&self) -> anyhow::Result<Value> {
+        let me = json_of(&self.call("GET", "/user")?, 200)?;
+        me["git_accounts"]
+            .as_array()
+            .and_then(|accounts| accounts.first())
+            .cloned()
+            .context("a linked account")
+    }
+}
+
+#[test]
+fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<()> {
+    let env = TestEnv::start(github_seed())?.with_gitlab(gl::seed())?;
+    let gitlab = env.gitlab().context("mock GitLab")?;
+    let web = gitlab.base_url().trim_end_matches("/api/v4").to_owned();
+    let host = Host::start(
+        base_config(&env)
+            .variable("gitlab_oauth_client_id", CLIENT_ID)
+            .variable("gitlab_oauth_client_secret", CLIENT_SECRET)
+            .variable("gitlab_oauth_web_url", &web),
+    )?;
+    let mock = gitlab.provider();
+    mock.add_oauth_app(GitLabOAuthApp {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uri: host.url("/auth/gitlab/callback"),
+        user: gl::seeded::USER.into(),
+    });
+    mock.set_oauth_token_lifetime(LIFETIME);
+    let project = format!("{}/{}", gl::seeded::NAMESPACE, gl::seeded::PROJECT);
+    let user = Signed::start(&host, "gitlab", "GITLAB", &project)?;
+    let linked = user.git_account()?;
+    assert_eq!(linked["renewable"], true, "{linked}");
+    assert_eq!(linked["renewed_at"], Value::Null, "{linked}");
+    assert_eq!(mock.refresh_grants(), 0, "a fresh token is used as it is");
+
+    // Due: the next call renews it first, once.
+    std::thread::sleep(UNTIL_DUE);
+    json_of(&user.clone_credentials()?, 200)?;
+    assert_eq!(mock.refresh_grants(), 1);
+    json_of(&user.clone_credentials()?, 200)?;
+    assert_eq!(
+        mock.refresh_grants(),
+        1,
+        "the renewed token is stored and reused"
+    );
+    let renewed = user.git_account()?;
+    ensure!(renewed["renewed_at"].is_string(), "{renewed}");
+    ensure!(
+        renewed["expires_at"].as_str() > linked["expires_at"].as_str(),
+        "{renewed} after {linked}"
+    );
+
+    // Concurrent requests on a due token settle on one renewal chain: GitLab refuses a
+    // used refresh token, and the request that loses takes the stored token.
+    std::thread::sleep(UNTIL_DUE);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| user.clone_credentials().map(|r| r.status)))
+            .collect();
+        calls
+            .into_iter()
+            .map(|call| call.join().expect("thread").unwrap_or(0))
+            .collect()
+    });
+    assert_eq!(statuses, [200; 4], "{}", host.stderr());
+    ensure!(mock.refresh_grants() >= 2, "{}", mock.refresh_grants());
+    json_of(&user.clone_credentials()?, 200)?;
+
+    // Ended early by GitLab (before its expiry): refused once, renewed, retried.
+    let before = mock.refresh_grants();
+    mock.expire_oauth_access_tokens();
+    let status = user.webhook_status()?;
+    assert_eq!(status["status"], "ACTIVE", "{status}");
+    assert_eq!(mock.refresh_grants(), before + 1);
+    assert_eq!(user.application()?["git_repository"]["has_access"], true);
+
+    // The user revokes the application at GitLab: the renewal is refused, access is lost
+    // with a reason, and signing in again restores it.
+    mock.revoke_oauth_authorizations();
+    let status = user.webhook_status()?;
+    assert_eq!(status["status"], "UNABLE_TO_VERIFY", "{status}");
+    ensure!(
+        status["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("could not be renewed")
+                && d.contains("must sign in with GitLab again")),
+        "{status}"
+    );
+    let lost = user.application()?;
+    assert_eq!(lost["git_repository"]["has_access"], false, "{lost}");
+    ensure!(
+        lost["git_repository"]["has_access_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("could not be renewed")),
+        "{lost}"
+    );
+    browser::sign_in(&host, "gitlab")?;
+    assert_eq!(user.application()?["git_repository"]["has_access"], true);
+    assert_eq!(user.webhook_status()?["status"], "ACTIVE");
+    json_of(&user.clone_credentials()?, 200)?;
+    Ok(())
+}
+
+#[test]
+fn bitbucket_sign_ins_are_renewed_with_their_lasting_refresh_token() -> anyhow::Result<()> {
+    let env = TestEnv::start(github_seed())?;
+    let mut seed = bb::seed();
+    seed.oauth_consumers.push(OAuthConsumerSeed {
+        key: CLIENT_ID.into(),
+        secret: CLIENT_SECRET.into(),
+        callback_url: "http://127.0.0.1:".into(),
+        user: bb::seeded::USER.into(),
+        scopes: ["account", "repository", "pullrequest:write", "webhook"]
+            .map(String::from)
+            .to_vec(),
+    });
+    let env = env.with_bitbucket(seed)?;
+    let bitbucket = env.bitbucket().context("mock Bitbucket")?;
+    let host = Host::start(
+        base_config(&env)
+            .variable("bitbucket_oauth_client_id", CLIENT_ID)
+            .variable("bitbucket_oauth_client_secret", CLIENT_SECRET)
+            .variable(
+                "bitbucket_oauth_web_url",
+                &e2e_tests::origin_of(bitbucket.base_url()),
+            ),
+    )?;
+    let mock = bitbucket.provider();
+    mock.set_oauth_token_lifetime(LIFETIME);
+    let repository = format!("{}/{}", bb::seeded::WORKSPACE, bb::seeded::REPOSITORY);
+    let user = Signed::start(&host, "bitbucket", "BITBUCKET", &repository)?;
+    assert_eq!(user.git_account()?["renewable"], true);
+
+    std::thread::sleep(UNTIL_DUE);
+    json_of(&user.clone_credentials()?, 200)?;
+    assert_eq!(mock.refresh_grants(), 1);
+    // Bitbucket keeps its refresh token: the same one renews again.
+    mock.expire_oauth_access_tokens();
+    assert_eq!(user.webhook_status()?["status"], "ACTIVE");
+    assert_eq!(mock.refresh_grants(), 2);
+    assert_eq!(user.application()?["git_repository"]["has_access"], true);
+    Ok(())
+}
+
+#[test]
+fn github_sign_ins_with_expiring_user_tokens_are_renewed() -> anyhow::Result<()> {
+    let mut seed = github_seed();
+    seed.oauth_apps.push(OAuthAppSeed {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        approving_user: None,
+    });
+    let env = TestEnv::start(seed)?;
+    let mock = env.github().provider();
+    mock.add_repository(RepositorySeed::private("octocat", "hello").with_branches(&["main"]))?;
+    ensure!(
+        mock.set_expiring_user_tokens(CLIENT_ID, true),
+        "the OAuth app"
+    );
+    mock.set_oauth_token_lifetime(LIFETIME);
+    let host = Host::start(
+        base_config(&env)
+            .variable("github_oauth_client_id", CLIENT_ID)
+            .variable("github_oauth_client_secret", CLIENT_SECRET)
+            .variable("github_oauth_web_url", env.github().base_url()),
+    )?;
+    let user = Signed::start(&host, "github", "GITHUB", "octocat/hello")?;
+    assert_eq!(user.git_account()?["renewable"], true);
+
+    std::thread::sleep(UNTIL_DUE);
+    assert_eq!(user.webhook_status()?["status"], "ACTIVE");
+    assert_eq!(mock.refresh_grants(), 1);
+    // GitHub rotates refresh tokens too: the stored one renews again.
+    mock.expire_oauth_access_tokens();
+    assert_eq!(user.webhook_status()?["status"], "ACTIVE");
+    assert_eq!(mock.refresh_grants(), 2);
+    Ok(())
+}
