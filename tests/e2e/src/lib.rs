@@ -26,6 +26,7 @@ mod host_process;
 mod http_client;
 mod provider_gateway;
 mod seeds;
+pub mod sign_in_setup;
 mod test_env;
 
 pub use api_client::{application_request, ApiClient};

@@ -12,17 +12,18 @@
 
 use anyhow::{bail, ensure, Context};
 use e2e_tests::conformance::{bitbucket as bb, gitlab as gl};
-use e2e_tests::{browser, github_seed, ApiClient, Host, HostConfig, Reply, TestEnv};
-use mock_providers::bitbucket::OAuthConsumerSeed;
-use mock_providers::github::{OAuthAppSeed, RepositorySeed};
-use mock_providers::gitlab::OAuthAppSeed as GitLabOAuthApp;
+use e2e_tests::sign_in_setup::{self as setup, OAuthClient};
+use e2e_tests::{browser, ApiClient, Host, HostConfig, Reply, TestEnv};
+use mock_providers::github::RepositorySeed;
 use mock_providers::Delivery;
 use serde_json::{json, Value};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const BOOTSTRAP: &str = "e2e-bootstrap-own-account-0123456789";
-const CLIENT_ID: &str = "e2e-own-account-client";
-const CLIENT_SECRET: &str = "e2e-own-account-secret-0123456789abcdef";
+const CLIENT: OAuthClient = OAuthClient {
+    id: "e2e-own-account-client",
+    secret: "e2e-own-account-secret-0123456789abcdef",
+};
 
 /// What differs between providers.
 struct Case<'a> {
@@ -392,48 +393,19 @@ fn github_case(env: &TestEnv) -> anyhow::Result<Case<'_>> {
     })
 }
 
-fn github_with_oauth() -> anyhow::Result<TestEnv> {
-    let mut seed = github_seed();
-    seed.oauth_apps.push(OAuthAppSeed {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        approving_user: None,
-    });
-    Ok(TestEnv::start(seed)?)
-}
-
 #[test]
 fn github_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow::Result<()> {
-    let env = github_with_oauth()?;
+    let env = setup::github_env(CLIENT)?;
     let case = github_case(&env)?;
-    let host = Host::start(
-        base_config(&env)
-            .variable("github_oauth_client_id", CLIENT_ID)
-            .variable("github_oauth_client_secret", CLIENT_SECRET)
-            .variable("github_oauth_web_url", env.github().base_url()),
-    )?;
+    let host = Host::start(setup::github_config(base_config(&env), &env, CLIENT))?;
     own_account_journey(&host, &case)
 }
 
 #[test]
 fn gitlab_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow::Result<()> {
-    let env = TestEnv::start(github_seed())?.with_gitlab(gl::seed())?;
-    let gitlab = env.gitlab().context("mock GitLab")?;
-    let web = gitlab.base_url().trim_end_matches("/api/v4").to_owned();
-    let host = Host::start(
-        base_config(&env)
-            .variable("gitlab_oauth_client_id", CLIENT_ID)
-            .variable("gitlab_oauth_client_secret", CLIENT_SECRET)
-            .variable("gitlab_oauth_web_url", &web),
-    )?;
-    // The callback URL is known once the host listens.
-    gitlab.provider().add_oauth_app(GitLabOAuthApp {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        redirect_uri: host.url("/auth/gitlab/callback"),
-        user: gl::seeded::USER.into(),
-    });
-    let mock = gitlab.provider();
+    let env = setup::gitlab_env()?;
+    let host = setup::gitlab_host(&env, base_config(&env), CLIENT)?;
+    let mock = env.gitlab().context("mock GitLab")?.provider();
     let project = format!("{}/{}", gl::seeded::NAMESPACE, gl::seeded::PROJECT);
     let case = Case {
         provider: "gitlab",
@@ -456,28 +428,9 @@ fn gitlab_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow
 
 #[test]
 fn bitbucket_user_signs_in_and_runs_an_application_on_their_own_account() -> anyhow::Result<()> {
-    let env = TestEnv::start(github_seed())?;
-    let mut seed = bb::seed();
-    seed.oauth_consumers.push(OAuthConsumerSeed {
-        key: CLIENT_ID.into(),
-        secret: CLIENT_SECRET.into(),
-        // Any loopback callback of the host (its port is not known yet).
-        callback_url: "http://127.0.0.1:".into(),
-        user: bb::seeded::USER.into(),
-        scopes: ["account", "repository", "pullrequest:write", "webhook"]
-            .map(String::from)
-            .to_vec(),
-    });
-    let env = env.with_bitbucket(seed)?;
-    let bitbucket = env.bitbucket().context("mock Bitbucket")?;
-    let origin = e2e_tests::origin_of(bitbucket.base_url());
-    let host = Host::start(
-        base_config(&env)
-            .variable("bitbucket_oauth_client_id", CLIENT_ID)
-            .variable("bitbucket_oauth_client_secret", CLIENT_SECRET)
-            .variable("bitbucket_oauth_web_url", &origin),
-    )?;
-    let mock = bitbucket.provider();
+    let env = setup::bitbucket_env(CLIENT)?;
+    let host = Host::start(setup::bitbucket_config(base_config(&env), &env, CLIENT))?;
+    let mock = env.bitbucket().context("mock Bitbucket")?.provider();
     let full_name = format!("{}/{}", bb::seeded::WORKSPACE, bb::seeded::REPOSITORY);
     let case = Case {
         provider: "bitbucket",
@@ -507,14 +460,9 @@ fn bitbucket_user_signs_in_and_runs_an_application_on_their_own_account() -> any
 
 #[test]
 fn users_join_organizations_by_id_and_api_keys_cannot_use_own_accounts() -> anyhow::Result<()> {
-    let env = github_with_oauth()?;
+    let env = setup::github_env(CLIENT)?;
     let _case = github_case(&env)?;
-    let host = Host::start(
-        base_config(&env)
-            .variable("github_oauth_client_id", CLIENT_ID)
-            .variable("github_oauth_client_secret", CLIENT_SECRET)
-            .variable("github_oauth_web_url", env.github().base_url()),
-    )?;
+    let host = Host::start(setup::github_config(base_config(&env), &env, CLIENT))?;
     let signed_in = sign_in(&host, "github")?;
     let session = bearer(signed_in["session_token"].as_str().context("session")?);
     let user_id = signed_in["user"]["id"].as_str().context("user")?;

@@ -12,16 +12,17 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context};
 use e2e_tests::conformance::{bitbucket as bb, gitlab as gl};
-use e2e_tests::{browser, github_seed, ApiClient, Host, HostConfig, Reply, TestEnv};
-use mock_providers::bitbucket::OAuthConsumerSeed;
-use mock_providers::github::{OAuthAppSeed, RepositorySeed};
-use mock_providers::gitlab::OAuthAppSeed as GitLabOAuthApp;
+use e2e_tests::sign_in_setup::{self as setup, OAuthClient};
+use e2e_tests::{browser, ApiClient, Host, HostConfig, Reply, TestEnv};
+use mock_providers::github::RepositorySeed;
 use serde_json::{json, Value};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const BOOTSTRAP: &str = "e2e-bootstrap-renewal-0123456789";
-const CLIENT_ID: &str = "e2e-renewal-client";
-const CLIENT_SECRET: &str = "e2e-renewal-secret-0123456789abcdef";
+const CLIENT: OAuthClient = OAuthClient {
+    id: "e2e-renewal-client",
+    secret: "e2e-renewal-secret-0123456789abcdef",
+};
 
 /// Access tokens the mocks issue live this long: the API renews a token a minute before it
 /// expires, so these are due two seconds after they are issued.
@@ -139,22 +140,9 @@ impl<'h> Signed<'h> {
 
 #[test]
 fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<()> {
-    let env = TestEnv::start(github_seed())?.with_gitlab(gl::seed())?;
-    let gitlab = env.gitlab().context("mock GitLab")?;
-    let web = gitlab.base_url().trim_end_matches("/api/v4").to_owned();
-    let host = Host::start(
-        base_config(&env)
-            .variable("gitlab_oauth_client_id", CLIENT_ID)
-            .variable("gitlab_oauth_client_secret", CLIENT_SECRET)
-            .variable("gitlab_oauth_web_url", &web),
-    )?;
-    let mock = gitlab.provider();
-    mock.add_oauth_app(GitLabOAuthApp {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        redirect_uri: host.url("/auth/gitlab/callback"),
-        user: gl::seeded::USER.into(),
-    });
+    let env = setup::gitlab_env()?;
+    let host = setup::gitlab_host(&env, base_config(&env), CLIENT)?;
+    let mock = env.gitlab().context("mock GitLab")?.provider();
     mock.set_oauth_token_lifetime(LIFETIME);
     let project = format!("{}/{}", gl::seeded::NAMESPACE, gl::seeded::PROJECT);
     let user = Signed::start(&host, "gitlab", "GITLAB", &project)?;
@@ -233,29 +221,9 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
 
 #[test]
 fn bitbucket_sign_ins_are_renewed_with_their_lasting_refresh_token() -> anyhow::Result<()> {
-    let env = TestEnv::start(github_seed())?;
-    let mut seed = bb::seed();
-    seed.oauth_consumers.push(OAuthConsumerSeed {
-        key: CLIENT_ID.into(),
-        secret: CLIENT_SECRET.into(),
-        callback_url: "http://127.0.0.1:".into(),
-        user: bb::seeded::USER.into(),
-        scopes: ["account", "repository", "pullrequest:write", "webhook"]
-            .map(String::from)
-            .to_vec(),
-    });
-    let env = env.with_bitbucket(seed)?;
-    let bitbucket = env.bitbucket().context("mock Bitbucket")?;
-    let host = Host::start(
-        base_config(&env)
-            .variable("bitbucket_oauth_client_id", CLIENT_ID)
-            .variable("bitbucket_oauth_client_secret", CLIENT_SECRET)
-            .variable(
-                "bitbucket_oauth_web_url",
-                &e2e_tests::origin_of(bitbucket.base_url()),
-            ),
-    )?;
-    let mock = bitbucket.provider();
+    let env = setup::bitbucket_env(CLIENT)?;
+    let host = Host::start(setup::bitbucket_config(base_config(&env), &env, CLIENT))?;
+    let mock = env.bitbucket().context("mock Bitbucket")?.provider();
     mock.set_oauth_token_lifetime(LIFETIME);
     let repository = format!("{}/{}", bb::seeded::WORKSPACE, bb::seeded::REPOSITORY);
     let user = Signed::start(&host, "bitbucket", "BITBUCKET", &repository)?;
@@ -274,26 +242,15 @@ fn bitbucket_sign_ins_are_renewed_with_their_lasting_refresh_token() -> anyhow::
 
 #[test]
 fn github_sign_ins_with_expiring_user_tokens_are_renewed() -> anyhow::Result<()> {
-    let mut seed = github_seed();
-    seed.oauth_apps.push(OAuthAppSeed {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        approving_user: None,
-    });
-    let env = TestEnv::start(seed)?;
+    let env = setup::github_env(CLIENT)?;
     let mock = env.github().provider();
     mock.add_repository(RepositorySeed::private("octocat", "hello").with_branches(&["main"]))?;
     ensure!(
-        mock.set_expiring_user_tokens(CLIENT_ID, true),
+        mock.set_expiring_user_tokens(CLIENT.id, true),
         "the OAuth app"
     );
     mock.set_oauth_token_lifetime(LIFETIME);
-    let host = Host::start(
-        base_config(&env)
-            .variable("github_oauth_client_id", CLIENT_ID)
-            .variable("github_oauth_client_secret", CLIENT_SECRET)
-            .variable("github_oauth_web_url", env.github().base_url()),
-    )?;
+    let host = Host::start(setup::github_config(base_config(&env), &env, CLIENT))?;
     let user = Signed::start(&host, "github", "GITHUB", "octocat/hello")?;
     assert_eq!(user.git_account()?["renewable"], true);
 

@@ -14,6 +14,19 @@ use crate::deliveries::new_delivery_id;
 /// Longest access-token lifetime a test may set (ten years), so expiry times stay in range.
 const MAX_LIFETIME_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
+/// An access token and refresh token the token endpoint just issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// Its refresh token.
+    pub refresh_token: String,
+    /// Seconds the access token works (`expires_in`).
+    pub expires_in: i64,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+}
+
 /// The client id and secret of a token request: HTTP Basic first, else the
 /// `client_id`/`client_secret` parameters (both needed). `None` when neither is there.
 pub(crate) fn client_credentials(

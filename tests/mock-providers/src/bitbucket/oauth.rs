@@ -28,10 +28,11 @@ use sha2::{Digest, Sha256};
 use super::responses::json_response;
 use super::routes::Ctx;
 use super::seed::OAuthConsumerSeed;
-use super::state::{BitbucketState, IssuedTokens, PendingCode};
+use super::state::{BitbucketState, PendingCode};
 use crate::deliveries::new_delivery_id;
 use crate::query::{self, QueryMap};
 use crate::token_endpoint::client_credentials;
+use crate::token_endpoint::IssuedTokens;
 
 /// Issues a code for consumer `key`; `None` for an unknown consumer or a redirect URI
 /// outside its callback URL.

@@ -11,6 +11,7 @@ use super::seed::{
 };
 use crate::server::SeedError;
 use crate::token_endpoint::new_token;
+use crate::token_endpoint::IssuedTokens;
 
 /// Lifetime of an authorization code.
 const CODE_LIFETIME_MINUTES: i64 = 10;
@@ -183,19 +184,6 @@ pub struct RefreshGrant {
     pub scopes: Vec<String>,
     /// Revoked refresh tokens are refused.
     pub revoked: bool,
-}
-
-/// An access token and refresh token the token endpoint just issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedTokens {
-    /// The access token.
-    pub access_token: String,
-    /// Its refresh token.
-    pub refresh_token: String,
-    /// Seconds the access token works (`expires_in`).
-    pub expires_in: i64,
-    /// Scopes granted.
-    pub scopes: Vec<String>,
 }
 
 /// Everything a Bitbucket mock holds.

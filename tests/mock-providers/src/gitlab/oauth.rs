@@ -29,10 +29,11 @@ use sha2::{Digest, Sha256};
 use super::responses::json_response;
 use super::routes::{params, token_of, Ctx};
 use super::seed::{OAuthAppSeed, TokenKind};
-use super::state::{GitLabState, IssuedTokens, PendingCode, OAUTH_TOKEN_SECONDS};
+use super::state::{GitLabState, PendingCode, OAUTH_TOKEN_SECONDS};
 use crate::deliveries::new_delivery_id;
 use crate::query::{self, QueryMap};
 use crate::token_endpoint::client_credentials;
+use crate::token_endpoint::IssuedTokens;
 
 /// Issues a code for `client_id`, approved by the application's user. `None` for an
 /// unknown application or a redirect URI that is not the registered one.

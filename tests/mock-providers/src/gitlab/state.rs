@@ -12,6 +12,7 @@ use super::seed::{
 };
 use crate::server::SeedError;
 use crate::token_endpoint::new_token;
+use crate::token_endpoint::IssuedTokens;
 
 /// Lifetime of an authorization code.
 const CODE_LIFETIME_MINUTES: i64 = 10;
@@ -193,19 +194,6 @@ pub struct RefreshGrant {
     pub access_token: String,
     /// Revoked refresh tokens are refused.
     pub revoked: bool,
-}
-
-/// An access token and refresh token the token endpoint just issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedTokens {
-    /// The access token.
-    pub access_token: String,
-    /// Its refresh token.
-    pub refresh_token: String,
-    /// Seconds the access token works (`expires_in`).
-    pub expires_in: i64,
-    /// Scopes granted.
-    pub scopes: Vec<String>,
 }
 
 /// Everything a GitLab mock holds.
