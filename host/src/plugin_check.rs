@@ -62,38 +62,47 @@ mod v0_2 {
     include!("plugin_check/suite.rs");
 
     impl Suite {
-        /// `oauth-refresh-token`, new in 0.2.0: an empty refresh token is bad input, and
-        /// needs no provider to tell.
+        /// `oauth-refresh-token`, new in 0.2.0: an empty refresh token is bad input (no
+        /// provider needed to tell), and one the provider refuses ends the sign-in
+        /// (`unauthorized`, which git-access reads as "sign in again").
         async fn version_checks(&self, report: &mut Report, capabilities: &[Capability]) {
-            let request = git_access::provider::types::RefreshRequest {
-                client: git_access::provider::types::OauthClient {
-                    client_id: "git-access-check-client".into(),
-                    client_secret: "git-access-check-secret".into(),
-                    redirect_uri: "https://git-access.example/callback".into(),
-                    web_url: self.mock_url.clone(),
-                },
-                refresh_token: String::new(),
-            };
-            let outcome = self
-                .call(|p, mut s| async move {
-                    p.git_access_provider_provider()
-                        .call_oauth_refresh_token(&mut s, &request)
-                        .await
-                })
-                .await;
-            self.expect_error(
-                report,
-                "oauth-refresh-token with an empty refresh token",
-                capabilities.contains(&Capability::Oauth),
-                outcome,
-                |e| {
-                    matches!(
-                        e,
-                        ProviderError::InvalidInput(_) | ProviderError::Unsupported(_)
-                    )
-                },
-                "invalid-input",
-            );
+            let claimed = capabilities.contains(&Capability::Oauth);
+            let invalid_input: fn(&ProviderError) -> bool =
+                |e| matches!(e, ProviderError::InvalidInput(_));
+            let unauthorized: fn(&ProviderError) -> bool =
+                |e| matches!(e, ProviderError::Unauthorized(_));
+            for (what, token, expected, accepted) in [
+                (
+                    "oauth-refresh-token with an empty refresh token",
+                    "",
+                    "invalid-input",
+                    invalid_input,
+                ),
+                (
+                    "oauth-refresh-token with a refresh token the provider refuses",
+                    "git-access-check-refused-refresh-token",
+                    "unauthorized",
+                    unauthorized,
+                ),
+            ] {
+                let request = git_access::provider::types::RefreshRequest {
+                    client: git_access::provider::types::OauthClient {
+                        client_id: "git-access-check-client".into(),
+                        client_secret: "git-access-check-secret".into(),
+                        redirect_uri: "https://git-access.example/callback".into(),
+                        web_url: self.mock_url.clone(),
+                    },
+                    refresh_token: token.into(),
+                };
+                let outcome = self
+                    .call(|p, mut s| async move {
+                        p.git_access_provider_provider()
+                            .call_oauth_refresh_token(&mut s, &request)
+                            .await
+                    })
+                    .await;
+                self.expect_error(report, what, claimed, outcome, accepted, expected);
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! the organization's GitHub App installation (a short-lived installation token minted
 //! for the request), or anonymous access to a public repository.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use serde_json::{json, Value};
@@ -44,6 +44,8 @@ pub struct Account {
     /// The token obtained during this request: an installation token minted, or a user
     /// account's renewed access token.
     minted: OnceCell<String>,
+    /// When the user account's token expires, as read or as renewed.
+    expires_at: Cell<Option<i64>>,
 }
 
 impl fmt::Debug for Account {
@@ -85,6 +87,7 @@ impl Account {
             app: None,
             renewable: None,
             minted: OnceCell::new(),
+            expires_at: Cell::new(None),
         }
     }
 
@@ -136,6 +139,7 @@ impl Account {
             app: None,
             renewable: None,
             minted: OnceCell::new(),
+            expires_at: Cell::new(None),
         })
     }
 
@@ -192,6 +196,7 @@ impl Account {
                 Problem::configuration(format!("The {name} token of user '{user}' is not UTF-8."))
             })?,
             app: None,
+            expires_at: Cell::new(account.expires_at),
             renewable: account.renewable().then_some(account),
             minted: OnceCell::new(),
         })
@@ -244,6 +249,7 @@ impl Account {
             app: Some((config, org.to_owned())),
             renewable: None,
             minted,
+            expires_at: Cell::new(None),
         })
     }
 
@@ -294,7 +300,14 @@ impl Account {
             return Ok(self.token.clone());
         };
         let renewed = renewal::renew(&kv, user, stale).await?;
-        Ok(self.minted.get_or_init(|| renewed).clone())
+        self.expires_at.set(renewed.expires_at);
+        Ok(self.minted.get_or_init(|| renewed.token).clone())
+    }
+
+    /// When the user account's token stops working (Unix seconds), as last read or
+    /// renewed; `None` for other accounts or a token without expiry.
+    pub fn user_token_expires_at(&self) -> Option<i64> {
+        self.expires_at.get()
     }
 
     /// Whether a refused call may be retried with a renewed token: a renewable user

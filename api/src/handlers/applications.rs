@@ -365,7 +365,11 @@ pub async fn clone_credentials(incoming: &Incoming, params: &Params) -> Result<R
             "username": access["username"],
             "password": access["password"],
             "url_with_credentials": access["url_with_credentials"],
-            "expires_at": access["expires_at"],
+            // The plugin's expiry (installation tokens), else the user token's.
+            "expires_at": match &access["expires_at"] {
+                Value::Null => json!(account.user_token_expires_at().map(clock::format)),
+                at => at.clone(),
+            },
             "account": account.label(),
         }),
     )

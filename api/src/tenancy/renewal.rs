@@ -30,6 +30,15 @@ const LEASE_SECONDS: i64 = 15;
 const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(25);
 
+/// A renewed access token and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewed {
+    /// The access token to call with.
+    pub token: String,
+    /// When it stops working (Unix seconds), if the provider says.
+    pub expires_at: Option<i64>,
+}
+
 /// The lease of the request renewing an account (`…:gitaccount:<provider>:renewal`).
 #[derive(Debug, Serialize, Deserialize)]
 struct Lease {
@@ -47,12 +56,12 @@ pub async fn renew(
     kv: &impl KeyValue,
     user: &str,
     stale: &GitAccount,
-) -> Result<String, CallError> {
+) -> Result<Renewed, CallError> {
     let keyring = Keyring::from_variables().map_err(|p| internal(p.detail()))?;
     let lease = keys::git_account_renewal(user, &stale.provider);
     if !claim(kv, &lease, &stale.token.nonce, clock::now())? {
-        if let Some(token) = wait_for_other(kv, &keyring, user, stale)? {
-            return Ok(token);
+        if let Some(renewed) = wait_for_other(kv, &keyring, user, stale)? {
+            return Ok(renewed);
         }
         // The other renewal did not finish in time: renew here.
     }
@@ -87,12 +96,12 @@ fn wait_for_other(
     keyring: &Keyring,
     user: &str,
     stale: &GitAccount,
-) -> Result<Option<String>, CallError> {
+) -> Result<Option<Renewed>, CallError> {
     let started = std::time::Instant::now();
     while started.elapsed() < WAIT {
         std::thread::sleep(POLL);
-        if let Some(token) = renewed_meanwhile(kv, keyring, user, stale)? {
-            return Ok(Some(token));
+        if let Some(renewed) = renewed_meanwhile(kv, keyring, user, stale)? {
+            return Ok(Some(renewed));
         }
         let lease = keys::git_account_renewal(user, &stale.provider);
         if kv
@@ -114,7 +123,7 @@ async fn renew_now(
     keyring: &Keyring,
     user: &str,
     stale: &GitAccount,
-) -> Result<String, CallError> {
+) -> Result<Renewed, CallError> {
     let provider = stale.provider.as_str();
     let name = providers::display_name(provider);
     let again = format!("user '{user}' must sign in with {name} again");
@@ -199,7 +208,7 @@ fn store(
     stale: &GitAccount,
     fresh: GitAccount,
     access: String,
-) -> Result<String, CallError> {
+) -> Result<Renewed, CallError> {
     let key = keys::git_account(user, &stale.provider);
     let outcome = cas::update(kv, &key, |current| {
         let Some(bytes) = current else {
@@ -214,12 +223,11 @@ fn store(
     })
     .map_err(|e| internal(e.to_string()))?;
     match outcome {
-        Some(stored) => open(
-            keyring,
-            &stored.token,
-            &GitAccount::token_context(user, &stored.provider),
-        ),
-        None => Ok(access),
+        Some(stored) => usable(keyring, user, &stored),
+        None => Ok(Renewed {
+            token: access,
+            expires_at: fresh.expires_at,
+        }),
     }
 }
 
@@ -230,19 +238,25 @@ fn renewed_meanwhile(
     keyring: &Keyring,
     user: &str,
     stale: &GitAccount,
-) -> Result<Option<String>, CallError> {
+) -> Result<Option<Renewed>, CallError> {
     let stored = users::git_account(kv, user, &stale.provider)
         .map_err(|e| internal(e.to_string()))?
         .filter(|stored| stored.token.nonce != stale.token.nonce);
-    let Some(stored) = stored else {
-        return Ok(None);
-    };
-    open(
-        keyring,
-        &stored.token,
-        &GitAccount::token_context(user, &stored.provider),
-    )
-    .map(Some)
+    stored
+        .map(|stored| usable(keyring, user, &stored))
+        .transpose()
+}
+
+/// The stored account's token and expiry.
+fn usable(keyring: &Keyring, user: &str, account: &GitAccount) -> Result<Renewed, CallError> {
+    Ok(Renewed {
+        token: open(
+            keyring,
+            &account.token,
+            &GitAccount::token_context(user, &account.provider),
+        )?,
+        expires_at: account.expires_at,
+    })
 }
 
 fn open(
@@ -314,7 +328,7 @@ mod tests {
         // Nobody renewed it meanwhile: the new tokens are stored.
         let mut fresh = account(&keyring, "new-access");
         fresh.expires_at = Some(7300);
-        let token = store(
+        let renewed = store(
             &kv,
             &keyring,
             "u",
@@ -322,25 +336,29 @@ mod tests {
             fresh.clone(),
             "new-access".into(),
         );
-        assert_eq!(token.ok().as_deref(), Some("new-access"));
+        let new = Renewed {
+            token: "new-access".into(),
+            expires_at: Some(7300),
+        };
+        assert_eq!(renewed.ok(), Some(new.clone()));
         assert_eq!(stored(&kv), Some(fresh.clone()));
         assert_eq!(renewed_meanwhile(&kv, &keyring, "u", &fresh).unwrap(), None);
 
         // A request that renewed from the same stale record loses to the stored token.
         let late = account(&keyring, "late-access");
-        let token = store(&kv, &keyring, "u", &stale, late, "late-access".into());
-        assert_eq!(token.ok().as_deref(), Some("new-access"));
+        let renewed = store(&kv, &keyring, "u", &stale, late, "late-access".into());
+        assert_eq!(renewed.ok(), Some(new.clone()));
         assert_eq!(stored(&kv), Some(fresh));
         assert_eq!(
             renewed_meanwhile(&kv, &keyring, "u", &stale).unwrap(),
-            Some("new-access".to_owned())
+            Some(new)
         );
 
         // Unlinked meanwhile: the token serves this request, nothing is stored again.
         kv.delete_many(&[keys::git_account("u", "gitlab")]).unwrap();
         let again = account(&keyring, "again");
-        let token = store(&kv, &keyring, "u", &stale, again, "again".into());
-        assert_eq!(token.ok().as_deref(), Some("again"));
+        let renewed = store(&kv, &keyring, "u", &stale, again, "again".into());
+        assert_eq!(renewed.ok().map(|r| r.token).as_deref(), Some("again"));
         assert_eq!(stored(&kv), None);
     }
 

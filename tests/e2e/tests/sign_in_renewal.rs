@@ -153,7 +153,7 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
 
     // Due: the next call renews it first, once.
     std::thread::sleep(UNTIL_DUE);
-    json_of(&user.clone_credentials()?, 200)?;
+    let clone = json_of(&user.clone_credentials()?, 200)?;
     assert_eq!(mock.refresh_grants(), 1);
     json_of(&user.clone_credentials()?, 200)?;
     assert_eq!(
@@ -167,6 +167,8 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
         renewed["expires_at"].as_str() > linked["expires_at"].as_str(),
         "{renewed} after {linked}"
     );
+    // The clone credentials say when the renewed token they carry expires.
+    assert_eq!(clone["expires_at"], renewed["expires_at"], "{clone}");
 
     // Concurrent requests on a due token settle on one renewal chain: GitLab refuses a
     // used refresh token, and the request that loses takes the stored token.
