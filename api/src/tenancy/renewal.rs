@@ -65,6 +65,12 @@ pub async fn renew(
         }
         // The other renewal did not finish in time: renew here.
     }
+    // A renewal that ended between reading `stale` and taking the lease already stored a
+    // token; renewing again would spend a rotated refresh token.
+    if let Some(renewed) = renewed_meanwhile(kv, &keyring, user, stale)? {
+        let _ = kv.delete_many(&[lease]);
+        return Ok(renewed);
+    }
     let renewed = renew_now(kv, &keyring, user, stale).await;
     // Best effort: a lease left behind expires.
     let _ = kv.delete_many(&[lease]);
