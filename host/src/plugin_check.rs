@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use wasmtime::component::Component;
@@ -274,6 +274,9 @@ impl MockProvider {
                     let service =
                         service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                             let down = req.uri().path().starts_with("/down");
+                            // Read the body first (a token request's form): answering
+                            // before it is read would race the plugin still sending it.
+                            let _ = req.into_body().collect().await;
                             let mut resp =
                                 hyper::Response::new(Full::new(Bytes::from_static(if down {
                                     br#"{"message":"Service unavailable"}"#
