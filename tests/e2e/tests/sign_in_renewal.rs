@@ -25,10 +25,11 @@ const CLIENT: OAuthClient = OAuthClient {
 };
 
 /// Access tokens the mocks issue live this long: the API renews a token a minute before it
-/// expires, so these are due two seconds after they are issued.
-const LIFETIME: Duration = Duration::from_secs(62);
+/// expires, so these are due four seconds after they are issued (enough for a test's calls
+/// between two renewals, even on a busy machine).
+const LIFETIME: Duration = Duration::from_secs(64);
 /// Long enough for a token of [`LIFETIME`] to be due.
-const UNTIL_DUE: Duration = Duration::from_millis(2600);
+const UNTIL_DUE: Duration = Duration::from_millis(4600);
 
 fn base_config(env: &TestEnv) -> HostConfig {
     env.host_config()
