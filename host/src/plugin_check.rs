@@ -8,21 +8,13 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use bytes::Bytes;
+use git_access_compose::{provider_interface, CONTRACT_VERSIONS, LATEST_CONTRACT};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use wasmtime::component::Component;
 
 use crate::runtime::{new_engine, Limits};
-
-/// Contract versions this host checks, newest first: released versions are frozen, and
-/// plugins built against any of them keep working.
-pub const CONTRACT_VERSIONS: &[&str] = &["0.2.0", "0.1.0"];
-
-/// The contract interface a plugin of `version` exports.
-pub fn contract_interface(version: &str) -> String {
-    format!("git-access:provider/provider@{version}")
-}
 
 /// The contract's types-only interface of `version`, which guests import.
 fn types_interface(version: &str) -> String {
@@ -190,25 +182,22 @@ pub async fn check(path: &Path) -> anyhow::Result<Report> {
 
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
-    let Some(version) = CONTRACT_VERSIONS
-        .iter()
-        .copied()
-        .find(|v| exports.contains(&contract_interface(v)))
-    else {
+    // Newest first, as the report names them.
+    let versions = || CONTRACT_VERSIONS.iter().rev().copied();
+    let Some(version) = versions().find(|v| exports.contains(&provider_interface(v))) else {
         let similar: Vec<&String> = exports
             .iter()
             .filter(|e| e.starts_with("git-access:provider/"))
             .collect();
-        let speaks = CONTRACT_VERSIONS
-            .iter()
-            .map(|v| contract_interface(v))
+        let speaks = versions()
+            .map(provider_interface)
             .collect::<Vec<_>>()
             .join(" or ");
         report.fail(if similar.is_empty() {
             format!(
                 "does not export {speaks} (it exports: {}); build it against wit/v{}, world `plugin`",
                 list_or_nothing(&exports),
-                CONTRACT_VERSIONS[0]
+                LATEST_CONTRACT
             )
         } else {
             format!(
@@ -218,7 +207,7 @@ pub async fn check(path: &Path) -> anyhow::Result<Report> {
         });
         return Ok(report);
     };
-    report.pass(format!("exports {}", contract_interface(version)));
+    report.pass(format!("exports {}", provider_interface(version)));
 
     let types = types_interface(version);
     let foreign: Vec<String> = ty

@@ -103,13 +103,13 @@ fn wait_for_other(
     user: &str,
     stale: &GitAccount,
 ) -> Result<Option<Renewed>, CallError> {
+    let lease = keys::git_account_renewal(user, &stale.provider);
     let started = std::time::Instant::now();
     while started.elapsed() < WAIT {
         std::thread::sleep(POLL);
         if let Some(renewed) = renewed_meanwhile(kv, keyring, user, stale)? {
             return Ok(Some(renewed));
         }
-        let lease = keys::git_account_renewal(user, &stale.provider);
         if kv
             .get(&lease)
             .map_err(|e| internal(e.to_string()))?

@@ -37,16 +37,6 @@ fn base_config(env: &TestEnv) -> HostConfig {
         .variable("bootstrap_token", BOOTSTRAP)
 }
 
-fn json_of(reply: &Reply, status: u16) -> anyhow::Result<Value> {
-    ensure!(
-        reply.status == status,
-        "expected {status}, got {}: {}",
-        reply.status,
-        reply.body
-    );
-    Ok(reply.json()?)
-}
-
 /// A signed-in user with an organization and an application on their own account.
 struct Signed<'h> {
     host: &'h Host,
@@ -70,34 +60,30 @@ impl<'h> Signed<'h> {
         let call = |method: &str, path: &str, body: Option<&Value>| {
             ApiClient::new(host).call_as(method, path, &auth, body)
         };
-        let org = json_of(
-            &call(
-                "POST",
-                "/organization",
-                Some(&json!({"name": format!("{provider} renewal")})),
-            )?,
-            201,
-        )?;
+        let org = call(
+            "POST",
+            "/organization",
+            Some(&json!({"name": format!("{provider} renewal")})),
+        )?
+        .expect(201)?;
         let org = org["organization"]["id"]
             .as_str()
             .context("org")?
             .to_owned();
-        let app = json_of(
-            &call(
-                "POST",
-                &format!("/organization/{org}/application"),
-                Some(&json!({
-                    "name": format!("{provider}-renewal"),
-                    "git_repository": {
-                        "provider": type_name,
-                        "url": repository,
-                        "branch": "main",
-                        "own_account": true,
-                    }
-                })),
-            )?,
-            201,
-        )?;
+        let app = call(
+            "POST",
+            &format!("/organization/{org}/application"),
+            Some(&json!({
+                "name": format!("{provider}-renewal"),
+                "git_repository": {
+                    "provider": type_name,
+                    "url": repository,
+                    "branch": "main",
+                    "own_account": true,
+                }
+            })),
+        )?
+        .expect(201)?;
         ensure!(app["git_repository"]["has_access"] == true, "{app}");
         let app_id = app["id"].as_str().context("app id")?.to_owned();
         Ok(Self {
@@ -118,19 +104,17 @@ impl<'h> Signed<'h> {
 
     /// The webhook status, which reads the hook at the provider with the account.
     fn webhook_status(&self) -> anyhow::Result<Value> {
-        json_of(
-            &self.call("GET", &format!("/service/{}/gitWebhookStatus", self.app_id))?,
-            200,
-        )
+        let path = format!("/service/{}/gitWebhookStatus", self.app_id);
+        Ok(self.call("GET", &path)?.expect(200)?)
     }
 
     fn application(&self) -> anyhow::Result<Value> {
-        json_of(&self.call("GET", &self.app_path)?, 200)
+        Ok(self.call("GET", &self.app_path)?.expect(200)?)
     }
 
     /// The user's linked account at the provider, as `GET /user` shows it.
     fn git_account(&self) -> anyhow::Result<Value> {
-        let me = json_of(&self.call("GET", "/user")?, 200)?;
+        let me = self.call("GET", "/user")?.expect(200)?;
         me["git_accounts"]
             .as_array()
             .and_then(|accounts| accounts.first())
@@ -155,9 +139,9 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
 
     // Due: the next call renews it first, once.
     std::thread::sleep(UNTIL_DUE);
-    let clone = json_of(&user.clone_credentials()?, 200)?;
+    let clone = user.clone_credentials()?.expect(200)?;
     assert_eq!(mock.refresh_grants(), 1);
-    json_of(&user.clone_credentials()?, 200)?;
+    user.clone_credentials()?.expect(200)?;
     assert_eq!(
         mock.refresh_grants(),
         1,
@@ -195,7 +179,7 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
         calls_before + 1,
         "one call to GitLab's token endpoint"
     );
-    json_of(&user.clone_credentials()?, 200)?;
+    user.clone_credentials()?.expect(200)?;
 
     // Ended early by GitLab (before its expiry): refused once, renewed, retried.
     let before = mock.refresh_grants();
@@ -228,7 +212,7 @@ fn gitlab_sign_ins_are_renewed_with_rotating_refresh_tokens() -> anyhow::Result<
     browser::sign_in(&host, "gitlab")?;
     assert_eq!(user.application()?["git_repository"]["has_access"], true);
     assert_eq!(user.webhook_status()?["status"], "ACTIVE");
-    json_of(&user.clone_credentials()?, 200)?;
+    user.clone_credentials()?.expect(200)?;
     Ok(())
 }
 
@@ -243,7 +227,7 @@ fn bitbucket_sign_ins_are_renewed_with_their_lasting_refresh_token() -> anyhow::
     assert_eq!(user.git_account()?["renewable"], true);
 
     std::thread::sleep(UNTIL_DUE);
-    json_of(&user.clone_credentials()?, 200)?;
+    user.clone_credentials()?.expect(200)?;
     assert_eq!(mock.refresh_grants(), 1);
     // Bitbucket keeps its refresh token: the same one renews again.
     mock.expire_oauth_access_tokens();
