@@ -11,6 +11,10 @@ use crate::progress::Step;
 
 /// Target of every component.
 pub const WASM_TARGET: &str = "wasm32-wasip2";
+/// Cargo profile of the host as shipped, and as benchmarked (`[profile.dist]`: release
+/// with link-time optimization across crates).
+pub const DIST_PROFILE: &str = "dist";
+
 /// Cargo profile of the components (`[profile.wasm]` in the workspace manifest).
 pub const WASM_PROFILE: &str = "wasm";
 
@@ -151,7 +155,7 @@ fn artifact_stem(package: &str) -> String {
 pub enum HostBuild {
     /// `cargo build --release -p host` (build, up).
     Alone,
-    /// With the benchmark driver (bench).
+    /// With the benchmark driver, in the [`DIST_PROFILE`] (bench).
     WithBench,
     /// With every native package and test target (test): what `cargo test` then reuses.
     WithTests,
@@ -377,7 +381,12 @@ fn report_write(layout: &Layout, path: &Path, bytes: &[u8]) -> anyhow::Result<()
 /// `cargo build --release -p host`, with the packages of `how`.
 fn build_host(layout: &Layout, how: HostBuild) -> anyhow::Result<()> {
     let mut cargo = process::cargo(layout);
-    cargo.args(["build", "--release"]);
+    cargo.arg("build");
+    if how == HostBuild::WithBench {
+        cargo.args(["--profile", DIST_PROFILE]);
+    } else {
+        cargo.arg("--release");
+    }
     let what = match how {
         HostBuild::Alone => {
             cargo.args(["-p", "host"]);
@@ -385,7 +394,7 @@ fn build_host(layout: &Layout, how: HostBuild) -> anyhow::Result<()> {
         }
         HostBuild::WithBench => {
             cargo.args(["-p", "host", "-p", "git-access-bench"]);
-            "the host and the benchmark driver (cargo build --release)"
+            "the host and the benchmark driver as shipped (cargo build --profile dist)"
         }
         HostBuild::WithTests => {
             cargo.args(["--workspace", "--all-targets"]);

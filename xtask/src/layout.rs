@@ -77,8 +77,13 @@ impl Layout {
 
     /// The release host binary.
     pub fn host_bin(&self) -> PathBuf {
+        self.native_binary("release", "git-access-host")
+    }
+
+    /// A native binary cargo built with `profile`.
+    pub fn native_binary(&self, profile: &str, name: &str) -> PathBuf {
         self.native_target_dir
-            .join("release")
-            .join(format!("git-access-host{}", std::env::consts::EXE_SUFFIX))
+            .join(profile)
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
     }
 }

@@ -89,16 +89,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Runs the benchmark driver (built with the host by `build`) on loopback.
 fn bench(layout: &Layout, quick: bool) -> anyhow::Result<()> {
-    let mut driver = std::process::Command::new(
-        layout
-            .native_target_dir
-            .join("release")
-            .join(format!("git-access-bench{}", std::env::consts::EXE_SUFFIX)),
-    );
+    let mut driver =
+        std::process::Command::new(layout.native_binary(build::DIST_PROFILE, "git-access-bench"));
     driver
         .current_dir(&layout.root)
         .arg("--host-bin")
-        .arg(layout.host_bin())
+        .arg(layout.native_binary(build::DIST_PROFILE, "git-access-host"))
         .arg("--components-dir")
         .arg(layout.wasm_artifacts_dir())
         .arg("--manifest")
