@@ -29,7 +29,7 @@ use report::Report;
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
-    /// One short run per figure instead of three.
+    /// One short run per figure instead of five.
     #[arg(long)]
     quick: bool,
     /// The host binary.
@@ -176,7 +176,7 @@ async fn native_hello() -> anyhow::Result<()> {
 const CONNECTIONS: usize = 32;
 
 async fn bench(cli: &Cli) -> anyhow::Result<()> {
-    let runs = if cli.quick { 1 } else { 3 };
+    let runs = if cli.quick { 1 } else { 5 };
     let duration = Duration::from_secs(if cli.quick { 1 } else { 3 });
     let mut report = Report::new(&cli.command_line, runs);
     let (Some(host_bin), Some(components_dir), Some(app_manifest)) =
