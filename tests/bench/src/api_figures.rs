@@ -14,6 +14,7 @@ use mock_providers::MockServer;
 use crate::api_app::{self, AppHost, Organization};
 use crate::api_client::call;
 use crate::load::{self, Load, Stats};
+use crate::processes::Server;
 use crate::token_seed::{self, Template};
 use crate::webhook_delivery;
 
@@ -67,7 +68,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     eprintln!("    creating an organization with {ORG_TOKENS} Git tokens and an application");
     let org = api_app::set_up(&host.base_url, github.provider(), ORG_TOKENS).await?;
     let webhook = match &settings.fixtures {
-        Ok(dir) => Ok(webhook_ingestion(settings, &host.base_url, dir, &org).await?),
+        Ok(dir) => Ok(webhook_ingestion(settings, &host, dir, &org).await?),
         Err(why) => {
             eprintln!("    webhook ingestion not measured: {why}");
             Err(why.clone())
@@ -186,7 +187,7 @@ pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> 
                 .fixtures
                 .as_ref()
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
-            webhook_ingestion(settings, &host.base_url, fixtures, &org).await?
+            webhook_ingestion(settings, &host, fixtures, &org).await?
         }
         Figure::TokenList => token_list(settings, &host.base_url, &org).await?,
     };
@@ -197,10 +198,11 @@ pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> 
 /// Signed push deliveries at the application's receiver; every one must be new (202).
 async fn webhook_ingestion(
     settings: &Settings,
-    base: &str,
+    host: &Server,
     fixtures: &std::path::Path,
     org: &Organization,
 ) -> anyhow::Result<Stats> {
+    let base = host.base_url.as_str();
     let load = Load {
         url: format!("{base}/webhooks/github/{}", org.application_id),
         connections: settings.webhook_connections,
@@ -212,6 +214,7 @@ async fn webhook_ingestion(
             org.hook_id,
             api_app::REPOSITORY,
         )?,
+        server_pid: host.pid(),
     };
     // The warm-up brings the feed's 32 shards to where they drop old events (a batch of
     // 16 once a shard holds 32), so measured deliveries do too, as in steady operation.

@@ -24,6 +24,8 @@ pub struct Load {
     pub max_requests: u64,
     /// What every request looks like.
     pub request: Request,
+    /// The serving process, whose CPU time per request the run reports (Linux).
+    pub server_pid: Option<u32>,
 }
 
 impl Load {
@@ -35,6 +37,15 @@ impl Load {
             duration,
             max_requests,
             request: Request::default(),
+            server_pid: None,
+        }
+    }
+
+    /// The same load, reporting the CPU time `pid` spends per request.
+    pub fn on_server(self, pid: Option<u32>) -> Self {
+        Self {
+            server_pid: pid,
+            ..self
         }
     }
 }
@@ -77,6 +88,10 @@ pub struct Stats {
     pub p50_us: f64,
     /// 99th percentile latency, microseconds.
     pub p99_us: f64,
+    /// CPU time of the serving process (all its threads, user and system) per successful
+    /// response, microseconds; `None` when the load names no server or /proc cannot tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us: Option<f64>,
     /// Statuses of the failed requests and how often each came (0: transport error).
     pub error_statuses: BTreeMap<u16, u64>,
 }
@@ -92,6 +107,7 @@ pub async fn run(load: &Load) -> anyhow::Result<Stats> {
     let port = uri.port_u16().unwrap_or(80);
     let per_connection = load.max_requests.div_ceil(load.connections as u64);
     let deadline = Instant::now() + load.duration;
+    let cpu_before = load.server_pid.and_then(process_cpu_ns);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for seed in 0..load.connections {
@@ -116,8 +132,14 @@ pub async fn run(load: &Load) -> anyhow::Result<Stats> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_ns = cpu_before
+        .zip(load.server_pid.and_then(process_cpu_ns))
+        .map(|(before, after)| after.saturating_sub(before));
     latencies.sort_unstable();
     Ok(Stats {
+        server_cpu_us: cpu_ns
+            .filter(|_| !latencies.is_empty())
+            .map(|ns| ns as f64 / 1000.0 / latencies.len() as f64),
         ok: latencies.len() as u64,
         errors: error_statuses.values().sum(),
         rps: latencies.len() as f64 / elapsed,
@@ -125,6 +147,18 @@ pub async fn run(load: &Load) -> anyhow::Result<Stats> {
         p99_us: percentile(&latencies, 0.99),
         error_statuses,
     })
+}
+
+/// CPU time process `pid` has used so far, nanoseconds: the sum over its threads of the
+/// first field of `/proc/<pid>/task/<tid>/schedstat` (time on a CPU, user and system).
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 /// Runs `load` for `duration` (at most `requests`), for a warm-up that does not count.

@@ -209,22 +209,28 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let idle_rss = host.rss_mib().map(|(rss, _)| rss);
     store_bench_key(&host.base_url).await?;
     let redis = on_redis(host_bin, &manifest, work.path()).await?;
-    let crowd = |base: &str, path: &str| {
-        Load::get(format!("{base}{path}"), CONNECTIONS, duration, 5_000_000)
+    let crowd = |server: &Server, path: &str| {
+        Load::get(
+            format!("{}{path}", server.base_url),
+            CONNECTIONS,
+            duration,
+            5_000_000,
+        )
+        .on_server(server.pid())
     };
     let mut loads = vec![
-        crowd(&native.base_url, "/"),
-        crowd(&host.base_url, "/hello"),
-        crowd(&host.base_url, "/ok"),
-        crowd(&host.base_url, "/kv-get/bench"),
-        crowd(&host.base_url, "/kv-set/bench?v"),
+        crowd(&native, "/"),
+        crowd(&host, "/hello"),
+        crowd(&host, "/ok"),
+        crowd(&host, "/kv-get/bench"),
+        crowd(&host, "/kv-set/bench?v"),
     ];
     if let Ok((_, redis_host)) = &redis {
-        loads.push(crowd(&redis_host.base_url, "/kv-get/bench"));
-        loads.push(crowd(&redis_host.base_url, "/kv-set/bench?v"));
+        loads.push(crowd(redis_host, "/kv-get/bench"));
+        loads.push(crowd(redis_host, "/kv-set/bench?v"));
     }
     if let Some(reference) = &reference_server {
-        loads.push(crowd(&reference.base_url, "/hello"));
+        loads.push(crowd(reference, "/hello"));
     }
     let mut medians = medians_after_warm_up(&loads, runs).await?.into_iter();
     let mut next = || medians.next().context("a load without its figure");
@@ -296,6 +302,11 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         &hello,
         &native_hello,
         0.5,
+    );
+    report.cpu_per_request(
+        "server CPU per request (all threads), hello-world: host vs native hyper (32 conns)",
+        &hello,
+        &native_hello,
     );
     match &reference {
         Some(reference) => report.comparison(
@@ -379,7 +390,14 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
         webhook_duration.as_secs()
     );
     match &api.webhook {
-        Ok(webhook) => report.webhook_ingestion(&webhook_figure, webhook, &hello, 0.5, 10.0),
+        Ok(webhook) => {
+            report.webhook_ingestion(&webhook_figure, webhook, &hello, 0.5, 10.0);
+            report.cpu_per_request(
+                "host CPU per request (all threads): webhook delivery vs hello-world (32 conns)",
+                webhook,
+                &hello,
+            );
+        }
         Err(why) => report.not_measured(&webhook_figure, why),
     }
     let list_figure = format!(

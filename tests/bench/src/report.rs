@@ -73,6 +73,23 @@ impl Report {
         });
     }
 
+    /// CPU time the serving process spends per request, `value`'s against `baseline`'s,
+    /// for context: no target. On a machine the load generator shares, this is what the
+    /// req/s ratios come from.
+    pub fn cpu_per_request(&mut self, name: &str, value: &Stats, baseline: &Stats) {
+        let (Some(value), Some(baseline)) = (value.server_cpu_us, baseline.server_cpu_us) else {
+            return self.not_measured(name, "no per-process CPU time (/proc)");
+        };
+        self.figures.push(Row {
+            name: name.to_owned(),
+            value: format!("{value:.1} µs"),
+            baseline: format!("{baseline:.1} µs"),
+            ratio: Some(value / baseline),
+            target: "—".into(),
+            meets_target: None,
+        });
+    }
+
     /// Service-chaining overhead: p50 of a chained call minus p50 of a direct one.
     pub fn chaining(&mut self, chained: &Stats, direct: &Stats, target_us: f64) {
         let overhead = chained.p50_us - direct.p50_us;
@@ -223,11 +240,16 @@ impl Report {
                 }
             ));
         }
-        md.push_str("\n## Load runs\n\n| run | ok | errors | req/s | p50 µs | p99 µs |\n|---|---|---|---|---|---|\n");
+        md.push_str("\n## Load runs\n\n| run | ok | errors | req/s | p50 µs | p99 µs | server CPU µs/req |\n|---|---|---|---|---|---|---|\n");
         for (name, s) in &self.raw {
             md.push_str(&format!(
-                "| {name} | {} | {} | {:.0} | {:.0} | {:.0} |\n",
-                s.ok, s.errors, s.rps, s.p50_us, s.p99_us
+                "| {name} | {} | {} | {:.0} | {:.0} | {:.0} | {} |\n",
+                s.ok,
+                s.errors,
+                s.rps,
+                s.p50_us,
+                s.p99_us,
+                s.server_cpu_us.map_or("—".into(), |us| format!("{us:.1}"))
             ));
         }
         std::fs::write(dir.join("results.md"), md)?;
