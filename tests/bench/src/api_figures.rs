@@ -84,8 +84,8 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<ApiFigures> {
     store_other_tokens(settings, &crowded_app, &org).await?;
     let alone_host = app.start().await?;
     let crowded_host = crowded_app.start().await?;
-    let alone_load = token_list_load(settings, &alone_host.base_url, &org).await?;
-    let crowded_load = token_list_load(settings, &crowded_host.base_url, &org).await?;
+    let alone_load = token_list_load(settings, &alone_host, &org).await?;
+    let crowded_load = token_list_load(settings, &crowded_host, &org).await?;
     let mut medians = load::medians_in_turns(&[&alone_load, &crowded_load], settings.runs)
         .await?
         .into_iter();
@@ -189,7 +189,7 @@ pub async fn only(settings: &Settings, figure: Figure) -> anyhow::Result<Stats> 
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
             webhook_ingestion(settings, &host, fixtures, &org).await?
         }
-        Figure::TokenList => token_list(settings, &host.base_url, &org).await?,
+        Figure::TokenList => token_list(settings, &host, &org).await?,
     };
     host.stop().await?;
     Ok(stats)
@@ -247,8 +247,12 @@ async fn webhook_ingestion(
 
 /// `GET /organization/{org}/gitToken` on one connection; the answer must list exactly
 /// the organization's own tokens.
-async fn token_list(settings: &Settings, base: &str, org: &Organization) -> anyhow::Result<Stats> {
-    let load = token_list_load(settings, base, org).await?;
+async fn token_list(
+    settings: &Settings,
+    host: &Server,
+    org: &Organization,
+) -> anyhow::Result<Stats> {
+    let load = token_list_load(settings, host, org).await?;
     load::medians_in_turns(&[&load], settings.runs)
         .await?
         .pop()
@@ -258,9 +262,10 @@ async fn token_list(settings: &Settings, base: &str, org: &Organization) -> anyh
 /// The token-list load on one connection, once the list was checked and the host warmed up.
 async fn token_list_load(
     settings: &Settings,
-    base: &str,
+    host: &Server,
     org: &Organization,
 ) -> anyhow::Result<Load> {
+    let base = host.base_url.as_str();
     let path = format!("/organization/{}/gitToken", org.id);
     let listed = call(base, Method::GET, &path, &org.key, None, 200).await?;
     let count = listed["results"].as_array().map_or(0, Vec::len);
@@ -268,7 +273,8 @@ async fn token_list_load(
         count == ORG_TOKENS,
         "the list has {count} tokens, expected {ORG_TOKENS}"
     );
-    let mut load = Load::get(format!("{base}{path}"), 1, settings.duration, 200_000);
+    let mut load =
+        Load::get(format!("{base}{path}"), 1, settings.duration, 200_000).on_server(host.pid());
     load.request.headers.push((
         HeaderName::from_static("authorization"),
         HeaderValue::try_from(format!("Token {}", org.key))?,

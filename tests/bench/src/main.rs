@@ -243,7 +243,9 @@ async fn bench(cli: &Cli) -> anyhow::Result<()> {
     let reference = reference_server.is_some().then(next).transpose()?;
     drop(redis);
 
-    let one = |path: &str| Load::get(format!("{}{path}", host.base_url), 1, duration, 5_000_000);
+    let one = |path: &str| {
+        Load::get(format!("{}{path}", host.base_url), 1, duration, 5_000_000).on_server(host.pid())
+    };
     let mut medians = medians_after_warm_up(
         &[
             one("/ok"),
