@@ -69,6 +69,20 @@ impl AppHost {
         self.state_dir.join("sqlite_key_value.db")
     }
 
+    /// Folds the write-ahead log the last host left into the database file and waits for
+    /// the file to reach the disk (the host must be stopped). A host started on a store
+    /// with a large WAL would otherwise copy it into the database in the background, and
+    /// the kernel write it back, while the next figure is measured.
+    pub fn settle_store(&self) -> anyhow::Result<()> {
+        let database = self.database();
+        let conn = rusqlite::Connection::open(&database)
+            .with_context(|| format!("open {}", database.display()))?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        drop(conn);
+        std::fs::File::open(&database)?.sync_all()?;
+        Ok(())
+    }
+
     /// The same app on a copy of this one's key-value database in `state_dir` (the host
     /// must be stopped).
     pub fn copy_to(&self, state_dir: &Path) -> anyhow::Result<Self> {
