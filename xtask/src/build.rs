@@ -378,26 +378,21 @@ fn report_write(layout: &Layout, path: &Path, bytes: &[u8]) -> anyhow::Result<()
     Ok(())
 }
 
-/// `cargo build --release -p host`, with the packages of `how`.
+/// `cargo build` of the host, with the packages and in the profile of `how`.
 fn build_host(layout: &Layout, how: HostBuild) -> anyhow::Result<()> {
     let mut cargo = process::cargo(layout);
-    cargo.arg("build");
-    if how == HostBuild::WithBench {
-        cargo.args(["--profile", DIST_PROFILE]);
-    } else {
-        cargo.arg("--release");
-    }
     let what = match how {
         HostBuild::Alone => {
-            cargo.args(["-p", "host"]);
+            cargo.args(["build", "--release", "-p", "host"]);
             "the host (cargo build --release -p host)"
         }
         HostBuild::WithBench => {
+            cargo.args(["build", "--profile", DIST_PROFILE]);
             cargo.args(["-p", "host", "-p", "git-access-bench"]);
             "the host and the benchmark driver as shipped (cargo build --profile dist)"
         }
         HostBuild::WithTests => {
-            cargo.args(["--workspace", "--all-targets"]);
+            cargo.args(["build", "--release", "--workspace", "--all-targets"]);
             for package in wasm_packages() {
                 cargo.args(["--exclude", &package]);
             }
